@@ -1,0 +1,50 @@
+// Package cmd holds tributary's command line: one file per command, each a
+// thin layer that reads flags and calls a domain package.
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"tributary/internal/exitcode"
+)
+
+const exitCodesHelp = `Exit codes:
+  0    success (also: the file was already applied)
+  1    failure (database unreachable, disk full, ...)
+  2    usage or configuration error (bad flag, bad map)
+  3    input file rejected (corrupt, truncated, gap in sequence); master unchanged
+  75   another run holds the lock; cron may simply try again later
+  130  interrupted (Ctrl-C, SIGTERM); everything was rolled back`
+
+// NewRootCommand builds the tributary command tree.
+func NewRootCommand(version string) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tributary",
+		Short: "Keep one master MySQL/MariaDB database filled with the data of many child databases",
+		Long: `tributary keeps one master MySQL/MariaDB database filled with the data of
+many child databases. Each child runs "tributary export" from cron and writes a
+sync file; your own transport (rsync, scp) moves it; the master runs
+"tributary import" from cron, which applies it and keeps one mapping table per
+child prefix linking child IDs to master IDs.
+
+` + exitCodesHelp,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.Errorf(exitcode.Usage, "%v (see %s --help)", err, c.CommandPath())
+	})
+	root.AddCommand(newCheckCommand())
+	return root
+}
+
+// usageArgs wraps a positional-argument validator so its errors exit 2.
+func usageArgs(validate cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := validate(c, args); err != nil {
+			return exitcode.Errorf(exitcode.Usage, "%v (see %s --help)", err, c.CommandPath())
+		}
+		return nil
+	}
+}

@@ -1,0 +1,149 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// catalog is what information_schema says about one database.
+type catalog struct {
+	database string
+	columns  map[string][]Column              // table -> columns in table order
+	primary  map[string][]string              // table -> primary key columns
+	foreign  map[string]map[string]foreignKey // table -> column -> single-column FK
+	multiFK  map[string][]string              // table -> columns of multi-column FKs
+}
+
+type foreignKey struct {
+	column, refSchema, refTable, refColumn, onDelete string
+}
+
+// loadCatalog reads columns, primary keys and foreign keys of the connected
+// database. Names are bound parameters, never part of the SQL text.
+func loadCatalog(ctx context.Context, db *sqlx.DB) (*catalog, error) {
+	c := &catalog{
+		columns: map[string][]Column{},
+		primary: map[string][]string{},
+		foreign: map[string]map[string]foreignKey{},
+		multiFK: map[string][]string{},
+	}
+	if err := db.GetContext(ctx, &c.database, "SELECT DATABASE()"); err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	steps := []func(context.Context, *sqlx.DB) error{c.loadColumns, c.loadPrimaryKeys, c.loadForeignKeys}
+	for _, step := range steps {
+		if err := step(ctx, db); err != nil {
+			return nil, fmt.Errorf("read schema of %s: %w", c.database, err)
+		}
+	}
+	return c, nil
+}
+
+func (c *catalog) loadColumns(ctx context.Context, db *sqlx.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA, CHARACTER_SET_NAME
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`, c.database)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, nullable, extra string
+		var charset sql.NullString
+		var col Column
+		if err := rows.Scan(&table, &col.Name, &col.DataType, &col.ColumnType, &nullable, &extra, &charset); err != nil {
+			return err
+		}
+		col.DataType = strings.ToLower(col.DataType)
+		col.Nullable = nullable == "YES"
+		col.AutoIncrement = strings.Contains(strings.ToLower(extra), "auto_increment")
+		col.Binary = isBinaryType(col.DataType)
+		c.columns[table] = append(c.columns[table], col)
+	}
+	return rows.Err()
+}
+
+func (c *catalog) loadPrimaryKeys(ctx context.Context, db *sqlx.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+		WHERE TABLE_SCHEMA = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION`, c.database)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			return err
+		}
+		c.primary[table] = append(c.primary[table], column)
+	}
+	return rows.Err()
+}
+
+func (c *catalog) loadForeignKeys(ctx context.Context, db *sqlx.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME,
+			k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE
+		FROM information_schema.KEY_COLUMN_USAGE k
+		JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+		  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+		WHERE k.TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+		ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`, c.database)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byConstraint := map[[2]string][]foreignKey{}
+	var order [][2]string
+	for rows.Next() {
+		var table, constraint string
+		var fk foreignKey
+		if err := rows.Scan(&table, &constraint, &fk.column, &fk.refSchema, &fk.refTable, &fk.refColumn, &fk.onDelete); err != nil {
+			return err
+		}
+		key := [2]string{table, constraint}
+		if _, seen := byConstraint[key]; !seen {
+			order = append(order, key)
+		}
+		byConstraint[key] = append(byConstraint[key], fk)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, key := range order {
+		c.addForeignKey(key[0], byConstraint[key])
+	}
+	return nil
+}
+
+func (c *catalog) addForeignKey(table string, parts []foreignKey) {
+	if len(parts) > 1 {
+		for _, p := range parts {
+			c.multiFK[table] = append(c.multiFK[table], p.column)
+		}
+		return
+	}
+	if c.foreign[table] == nil {
+		c.foreign[table] = map[string]foreignKey{}
+	}
+	c.foreign[table][parts[0].column] = parts[0]
+}
+
+func isBinaryType(dataType string) bool {
+	switch dataType {
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit", "geometry", "point",
+		"linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection":
+		return true
+	}
+	return false
+}
+
+func isIntegerType(dataType string) bool {
+	switch dataType {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,100 @@
+// Package schema loads sync maps (DESIGN.md section 3), resolves them
+// against a live database and checks every rule the sync relies on. The
+// resolved Schema is what export and import work from: tables in apply
+// order, their keys, synced columns and references.
+package schema
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed presets/*.yaml
+var presets embed.FS
+
+// Map is a sync map as written by the user: which tables to sync, in which
+// role, and what to add to or take from the database's own foreign keys.
+type Map struct {
+	Shared []string             `yaml:"shared"`
+	Tables map[string]TableSpec `yaml:"tables"`
+
+	// Source names where the map came from, for messages.
+	Source string `yaml:"-"`
+}
+
+// TableSpec is one table's entry in a map. Exactly one of Track, Owner and
+// Snapshot is set.
+type TableSpec struct {
+	Track      string             `yaml:"track"`
+	Owner      string             `yaml:"owner"`
+	Snapshot   bool               `yaml:"snapshot"`
+	Exclude    []string           `yaml:"exclude"`
+	References map[string]RefSpec `yaml:"references"`
+}
+
+// RefSpec adds a reference the database does not declare, or overrides a
+// declared one: Table for a plain reference, TableFrom for a polymorphic one
+// whose discriminator column holds the target table's name.
+type RefSpec struct {
+	Table     string `yaml:"table"`
+	TableFrom string `yaml:"table_from"`
+}
+
+// PresetNames lists the built-in maps.
+func PresetNames() []string {
+	entries, _ := presets.ReadDir("presets")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// LoadMap reads a map from a file, or the built-in preset of that name when
+// no such file exists and the name has no path in it.
+func LoadMap(nameOrPath string) (*Map, error) {
+	if !strings.ContainsAny(nameOrPath, "/.") {
+		data, err := presets.ReadFile(path.Join("presets", nameOrPath+".yaml"))
+		if err == nil {
+			return ParseMap(data, "preset "+nameOrPath)
+		}
+		if _, statErr := os.Stat(nameOrPath); statErr != nil {
+			return nil, fmt.Errorf("map %q: no such file and no such preset (presets: %s)", nameOrPath, strings.Join(PresetNames(), ", "))
+		}
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		return nil, fmt.Errorf("map: %w", err)
+	}
+	return ParseMap(data, nameOrPath)
+}
+
+// ParseMap decodes a map strictly: an unknown key or a value of the wrong
+// type is an error naming the line, so a typo never silently changes what
+// is synced.
+func ParseMap(data []byte, source string) (*Map, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var m Map
+	if err := dec.Decode(&m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("map %s: empty", source)
+		}
+		return nil, fmt.Errorf("map %s: %s", source, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(m.Tables) == 0 {
+		return nil, fmt.Errorf("map %s: no tables listed under \"tables:\"", source)
+	}
+	m.Source = source
+	return &m, nil
+}

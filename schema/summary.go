@@ -1,0 +1,74 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
+// Summary describes the resolved schema for people: tables in apply order,
+// role, key, references and the columns filled in a second pass.
+func Summary(s *Schema, source string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "map %s fits database %s: %d synced tables, %d shared\n", source, s.Database, len(s.Tables), len(s.Shared))
+	fmt.Fprintf(&b, "fingerprint %s\n\n", s.Fingerprint)
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "#\tTABLE\tROLE\tKEY\tREFERENCES")
+	for _, t := range s.Tables {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", t.Order+1, t.Name, roleText(t), keyText(t), refsText(t))
+	}
+	w.Flush()
+	var deferred []string
+	for _, t := range s.Tables {
+		for _, col := range t.Deferred() {
+			deferred = append(deferred, t.Name+"."+col)
+		}
+	}
+	if len(deferred) > 0 {
+		fmt.Fprintf(&b, "\nfilled in a second pass (they close a cycle): %s\n", strings.Join(deferred, ", "))
+	}
+	if len(s.Shared) > 0 {
+		fmt.Fprintf(&b, "shared (copied verbatim, never exported): %s\n", strings.Join(s.Shared, ", "))
+	}
+	return b.String()
+}
+
+func roleText(t *Table) string {
+	switch t.Role {
+	case RoleTrack:
+		return "track " + t.Track
+	case RoleOwner:
+		return "owner " + t.Owner
+	}
+	return string(t.Role)
+}
+
+func keyText(t *Table) string {
+	if t.Mapped {
+		return t.Key[0] + " (mapped)"
+	}
+	return "(" + strings.Join(t.Key, ", ") + ")"
+}
+
+func refsText(t *Table) string {
+	if len(t.Refs) == 0 {
+		return "-"
+	}
+	parts := make([]string, 0, len(t.Refs))
+	for _, r := range t.Refs {
+		var target string
+		switch {
+		case r.Polymorphic():
+			target = "table in " + r.TableFrom
+		case r.Shared:
+			target = r.Table + " (shared)"
+		default:
+			target = r.Table
+		}
+		if r.Deferred {
+			target += " (2nd pass)"
+		}
+		parts = append(parts, r.Column+"->"+target)
+	}
+	return strings.Join(parts, ", ")
+}
