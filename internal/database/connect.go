@@ -93,7 +93,6 @@ func applySession(cfg *mysql.Config) {
 		cfg.Params = map[string]string{}
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
-	cfg.Params["charset"] = "utf8mb4"
 	cfg.InterpolateParams = false
 	cfg.MultiStatements = false
 	cfg.AllowAllFiles = false

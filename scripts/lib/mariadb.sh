@@ -43,6 +43,14 @@ mariadb_stop() {
 	MARIADB_PID=""
 }
 
+# Named time zones (tests switch a session to a zone with daylight saving)
+# need the server's time zone tables filled from the system's zoneinfo.
+mariadb_load_time_zones() {
+	[ -d /usr/share/zoneinfo ] || return 0
+	mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null |
+		mariadb --no-defaults -uroot --socket="$MARIADB_SOCKET" mysql
+}
+
 mariadb_start() {
 	mariadb_install
 	local mariadbd=/usr/sbin/mariadbd
@@ -69,6 +77,7 @@ mariadb_start() {
 	MARIADB_PID=$!
 	for _ in $(seq 1 300); do
 		if mariadb --no-defaults -uroot --socket="$MARIADB_SOCKET" -e 'SELECT 1' >/dev/null 2>&1; then
+			mariadb_load_time_zones
 			MARIADB_DSN="root@tcp(127.0.0.1:$MARIADB_PORT)/"
 			export MARIADB_DSN MARIADB_PORT MARIADB_SOCKET MARIADB_DIR
 			return 0

@@ -1,0 +1,386 @@
+package syncfile
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/tidwall/gjson"
+)
+
+// DefaultMaxLineBytes bounds one line, so a damaged or hostile file cannot
+// make the reader allocate without limit.
+const DefaultMaxLineBytes = 64 << 20
+
+// ReaderOptions set what a reader demands of a file.
+type ReaderOptions struct {
+	// SignKey, when set, makes a valid HMAC in the trailer mandatory.
+	SignKey      []byte
+	MaxLineBytes int // 0 means DefaultMaxLineBytes
+}
+
+// Record is one record line. Row and the byte slices behind it are valid
+// only until the next call to Next.
+type Record struct {
+	Line   int64
+	Table  string
+	Op     string
+	ID     int64 // the child ID of an upsert into a mapped table
+	HasID  bool
+	Row    gjson.Result // the row object of an upsert
+	Ranges [][2]int64   // the ranges of a live record
+}
+
+// Reader reads a sync file record by record, checking each line, and
+// verifies the trailer (count, SHA-256, HMAC) when it reaches it. Only a
+// Next that returns io.EOF means the whole file was good.
+type Reader struct {
+	path    string
+	opts    ReaderOptions
+	file    *os.File
+	gz      *gzip.Reader
+	br      *bufio.Reader
+	sum     hash.Hash
+	mac     hash.Hash
+	header  Header
+	columns map[string]map[string]bool
+	line    int64
+	records int64
+	done    bool
+	rec     Record
+	long    []byte
+}
+
+// Open opens a sync file (gzip or plain, told apart by its first bytes) and
+// reads and checks its header.
+func Open(path string, opts ReaderOptions) (*Reader, error) {
+	if opts.MaxLineBytes <= 0 {
+		opts.MaxLineBytes = DefaultMaxLineBytes
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sync file: %w", err)
+	}
+	r := &Reader{path: path, opts: opts, file: f, sum: sha256.New()}
+	if len(opts.SignKey) > 0 {
+		r.mac = hmac.New(sha256.New, opts.SignKey)
+	}
+	if err := r.init(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) init() error {
+	raw := bufio.NewReaderSize(r.file, 256<<10)
+	magic, _ := raw.Peek(2)
+	var src io.Reader = raw
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(raw)
+		if err != nil {
+			return reject(r.path, 0, "not a readable gzip file: %v", err)
+		}
+		gz.Multistream(false)
+		r.gz, src = gz, gz
+	}
+	r.br = bufio.NewReaderSize(src, 256<<10)
+	line, err := r.readLine()
+	if err != nil {
+		return err
+	}
+	return r.parseHeader(line)
+}
+
+// Header is the file's checked header.
+func (r *Reader) Header() *Header { return &r.header }
+
+// Close releases the file.
+func (r *Reader) Close() error { return r.file.Close() }
+
+// readLine returns the next line without its newline and feeds the line,
+// newline included, to the checksum. A file that ends without a newline
+// ends inside a line: it was cut short.
+func (r *Reader) readLine() ([]byte, error) {
+	r.long = r.long[:0]
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		if len(r.long)+len(chunk) > r.opts.MaxLineBytes {
+			return nil, reject(r.path, r.line+1, "line longer than %d bytes", r.opts.MaxLineBytes)
+		}
+		switch {
+		case err == nil:
+			r.line++
+			var line []byte
+			if len(r.long) > 0 {
+				r.long = append(r.long, chunk...)
+				line = r.long
+			} else {
+				line = chunk
+			}
+			r.sum.Write(line)
+			if r.mac != nil {
+				r.mac.Write(line)
+			}
+			return line[:len(line)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			r.long = append(r.long, chunk...)
+		case errors.Is(err, io.EOF):
+			if len(r.long)+len(chunk) == 0 && r.line > 0 {
+				return nil, reject(r.path, 0, "truncated: the file ends without its trailer line (was it copied while still being written?)")
+			}
+			return nil, reject(r.path, r.line+1, "truncated: the file ends in the middle of a line (was it copied while still being written?)")
+		default:
+			return nil, r.readError(err)
+		}
+	}
+}
+
+// readError tells a fault of the disk (exit 1: the file may be fine) from
+// damaged content (exit 3): anything the decompressor itself complains of.
+func (r *Reader) readError(err error) error {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return fmt.Errorf("read %s: %w", r.path, err)
+	}
+	return reject(r.path, r.line+1, "damaged or truncated compressed data: %v", err)
+}
+
+func (r *Reader) parseHeader(line []byte) error {
+	if !gjson.ValidBytes(line) || !gjson.ParseBytes(line).IsObject() {
+		return reject(r.path, 1, "not a tributary sync file (the first line is not a JSON header)")
+	}
+	if f := gjson.GetBytes(line, "format"); f.String() != Format {
+		return reject(r.path, 1, "not a tributary sync file (format %q)", f.String())
+	}
+	if v := gjson.GetBytes(line, "version"); v.Int() != Version || v.Type != gjson.Number {
+		return reject(r.path, 1, "unknown format version %s: this tributary reads version %d; upgrade tributary on the master", v.Raw, Version)
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r.header); err != nil {
+		return reject(r.path, 1, "bad header: %v", err)
+	}
+	if err := r.checkHeader(); err != nil {
+		return err
+	}
+	r.columns = make(map[string]map[string]bool, len(r.header.Tables))
+	for name, info := range r.header.Tables {
+		cols := make(map[string]bool, len(info.Columns))
+		for _, c := range info.Columns {
+			cols[c] = true
+		}
+		r.columns[name] = cols
+	}
+	return nil
+}
+
+func (r *Reader) checkHeader() error {
+	h := &r.header
+	if !PrefixPattern.MatchString(h.Prefix) {
+		return reject(r.path, 1, "prefix %q is not valid (lower-case letter, then up to 31 of a-z, 0-9, _)", h.Prefix)
+	}
+	if h.Sequence == 0 {
+		return reject(r.path, 1, "sequence must be 1 or more")
+	}
+	if h.Stream == "" {
+		return reject(r.path, 1, "header names no stream")
+	}
+	if h.Mode != ModeFull && h.Mode != ModeIncremental {
+		return reject(r.path, 1, "mode %q is neither %s nor %s", h.Mode, ModeFull, ModeIncremental)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, h.Until); err != nil {
+		return reject(r.path, 1, "until %q is not an RFC 3339 time", h.Until)
+	}
+	if h.Mode == ModeIncremental {
+		if _, err := time.Parse(time.RFC3339Nano, h.Since); err != nil {
+			return reject(r.path, 1, "since %q is not an RFC 3339 time", h.Since)
+		}
+	}
+	for name, info := range h.Tables {
+		if len(info.Columns) == 0 || len(info.Key) == 0 {
+			return reject(r.path, 1, "table %s has no columns or no key in the header", name)
+		}
+	}
+	return nil
+}
+
+// Next returns the next record. At the trailer it checks the record count,
+// the checksum and, when a key is set, the HMAC, and returns io.EOF only
+// when all of them hold and nothing follows the trailer.
+func (r *Reader) Next() (*Record, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	sumBefore := r.snapshotSums()
+	line, err := r.readLine()
+	if err != nil {
+		return nil, err
+	}
+	if !gjson.ValidBytes(line) {
+		return nil, reject(r.path, r.line, "not valid JSON")
+	}
+	obj := gjson.ParseBytes(line)
+	if !obj.IsObject() {
+		return nil, reject(r.path, r.line, "not a JSON object")
+	}
+	if obj.Get("end").Exists() {
+		return nil, r.finish(obj, sumBefore)
+	}
+	r.records++
+	if err := r.parseRecord(obj); err != nil {
+		return nil, err
+	}
+	return &r.rec, nil
+}
+
+// snapshotSums keeps the checksums of every byte before the line about to
+// be read: if that line is the trailer, these are what it must match.
+func (r *Reader) snapshotSums() [2][]byte {
+	var sums [2][]byte
+	sums[0] = r.sum.Sum(nil)
+	if r.mac != nil {
+		sums[1] = r.mac.Sum(nil)
+	}
+	return sums
+}
+
+func (r *Reader) parseRecord(obj gjson.Result) error {
+	rec := Record{Line: r.line, Table: obj.Get("t").String(), Op: obj.Get("op").String()}
+	cols, ok := r.columns[rec.Table]
+	if !ok {
+		return reject(r.path, r.line, "record for table %q, which the header does not list", rec.Table)
+	}
+	switch rec.Op {
+	case OpUpsert:
+		if err := r.parseUpsert(obj, &rec, cols); err != nil {
+			return err
+		}
+	case OpLive:
+		if err := r.parseLive(obj, &rec); err != nil {
+			return err
+		}
+	default:
+		return reject(r.path, r.line, "unknown operation %q", rec.Op)
+	}
+	r.rec = rec
+	return nil
+}
+
+func (r *Reader) parseUpsert(obj gjson.Result, rec *Record, cols map[string]bool) error {
+	if id := obj.Get("id"); id.Exists() {
+		n, ok := exactInt(id)
+		if !ok {
+			return reject(r.path, r.line, "id %s is not an integer", id.Raw)
+		}
+		rec.ID, rec.HasID = n, true
+	}
+	rec.Row = obj.Get("row")
+	if !rec.Row.IsObject() {
+		return reject(r.path, r.line, "upsert without a row object")
+	}
+	var bad string
+	rec.Row.ForEach(func(key, value gjson.Result) bool {
+		if !cols[key.Str] {
+			bad = key.Str
+			return false
+		}
+		if value.IsObject() || value.IsArray() {
+			bad = key.Str + " (a nested value)"
+			return false
+		}
+		return true
+	})
+	if bad != "" {
+		return reject(r.path, r.line, "table %s has no column %s in the header", rec.Table, bad)
+	}
+	return nil
+}
+
+func (r *Reader) parseLive(obj gjson.Result, rec *Record) error {
+	ranges := obj.Get("ranges")
+	if !ranges.IsArray() {
+		return reject(r.path, r.line, "live record without ranges")
+	}
+	var bad bool
+	ranges.ForEach(func(_, pair gjson.Result) bool {
+		ends := pair.Array()
+		if len(ends) != 2 {
+			bad = true
+			return false
+		}
+		lo, ok1 := exactInt(ends[0])
+		hi, ok2 := exactInt(ends[1])
+		if !ok1 || !ok2 || lo > hi {
+			bad = true
+			return false
+		}
+		rec.Ranges = append(rec.Ranges, [2]int64{lo, hi})
+		return true
+	})
+	if bad {
+		return reject(r.path, r.line, "live ranges must be [low, high] integer pairs with low <= high")
+	}
+	return nil
+}
+
+// exactInt accepts a JSON integer that fits int64, nothing rounded.
+func exactInt(v gjson.Result) (int64, bool) {
+	if v.Type != gjson.Number {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v.Raw, 10, 64)
+	return n, err == nil
+}
+
+func (r *Reader) finish(obj gjson.Result, sums [2][]byte) error {
+	var t Trailer
+	dec := json.NewDecoder(bytes.NewReader([]byte(obj.Raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil || !t.End {
+		return reject(r.path, r.line, "bad trailer")
+	}
+	if t.Records != r.records {
+		return reject(r.path, r.line, "trailer says %d records, the file holds %d", t.Records, r.records)
+	}
+	if t.SHA256 != hex.EncodeToString(sums[0]) {
+		return reject(r.path, r.line, "checksum mismatch: the file was damaged or changed after it was written")
+	}
+	if r.mac != nil {
+		want, err := hex.DecodeString(t.HMAC)
+		if t.HMAC == "" {
+			return reject(r.path, r.line, "the file is not signed, but this master requires signed files (--sign-key-file)")
+		}
+		if err != nil || !hmac.Equal(want, sums[1]) {
+			return reject(r.path, r.line, "signature (HMAC) does not match: the file was not signed with this master's key")
+		}
+	}
+	if err := r.expectEnd(); err != nil {
+		return err
+	}
+	r.done = true
+	return io.EOF
+}
+
+// expectEnd makes sure nothing follows the trailer, and that a gzip stream
+// is complete (its own CRC checked).
+func (r *Reader) expectEnd() error {
+	if _, err := r.br.ReadByte(); err == nil {
+		return reject(r.path, r.line+1, "data after the trailer")
+	} else if !errors.Is(err, io.EOF) {
+		return r.readError(err)
+	}
+	return nil
+}
