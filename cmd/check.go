@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,19 +50,19 @@ the first import.
 			if err := opts.Check(); err != nil {
 				return err
 			}
-			return runCheck(c.Context(), c.Flags(), opts, c.OutOrStdout())
+			return runCheck(c.Context(), c, opts)
 		},
 	}
 	opts.AddFlags(c.Flags())
 	return c
 }
 
-func runCheck(ctx context.Context, flags *pflag.FlagSet, opts *checkOptions, out io.Writer) error {
+func runCheck(ctx context.Context, c *cobra.Command, opts *checkOptions) error {
 	m, err := schema.LoadMap(opts.mapName)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
-	db, err := opts.conn.open(ctx, flags)
+	db, err := opts.conn.open(ctx, c.Flags(), c.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -72,6 +71,6 @@ func runCheck(ctx context.Context, flags *pflag.FlagSet, opts *checkOptions, out
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(out, schema.Summary(s, m.Source))
+	fmt.Fprint(c.OutOrStdout(), schema.Summary(s, m.Source))
 	return nil
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/jmoiron/sqlx"
@@ -47,14 +48,14 @@ func (o *connectionOptions) source(flags *pflag.FlagSet) database.Source {
 // open resolves and opens the connection. A configuration mistake exits 2;
 // an unreachable server or a refused login exits 1. A password given on the
 // command line works, with a warning, because ps shows it to every user.
-func (o *connectionOptions) open(ctx context.Context, flags *pflag.FlagSet) (*sqlx.DB, error) {
+func (o *connectionOptions) open(ctx context.Context, flags *pflag.FlagSet, stderr io.Writer) (*sqlx.DB, error) {
 	src := o.source(flags)
 	cfg, err := src.Config()
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Usage, err)
 	}
 	if src.PasswordOnCommandLine() {
-		fmt.Fprintf(os.Stderr, "tributary: warning: the password in --%sdsn is visible to every user of this machine (ps); use %s or --%sdefaults-file instead\n", o.prefix, o.envVar, o.prefix)
+		fmt.Fprintf(stderr, "tributary: warning: the password in --%sdsn is visible to every user of this machine (ps); use %s or --%sdefaults-file instead\n", o.prefix, o.envVar, o.prefix)
 	}
 	db, err := database.Open(ctx, cfg)
 	if err != nil {

@@ -73,7 +73,7 @@ mariadb_start() {
 		--pid-file="$MARIADB_DIR/mysqld.pid" --log-error="$MARIADB_DIR/error.log" \
 		--innodb-buffer-pool-size=512M --innodb-flush-log-at-trx-commit=2 \
 		--max-allowed-packet=64M --max-connections=500 \
-		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci &
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci >"$MARIADB_DIR/stderr.log" 2>&1 &
 	MARIADB_PID=$!
 	for _ in $(seq 1 300); do
 		if mariadb --no-defaults -uroot --socket="$MARIADB_SOCKET" -e 'SELECT 1' >/dev/null 2>&1; then
