@@ -60,23 +60,25 @@ func PresetNames() []string {
 	return names
 }
 
-// LoadMap reads a map from a file, or the built-in preset of that name when
-// no such file exists and the name has no path in it.
+// LoadMap reads a map from a file, or the built-in preset of that name:
+// a name without "/" and without a .yaml/.yml ending is a preset.
 func LoadMap(nameOrPath string) (*Map, error) {
-	if !strings.ContainsAny(nameOrPath, "/.") {
+	if isPresetName(nameOrPath) {
 		data, err := presets.ReadFile(path.Join("presets", nameOrPath+".yaml"))
-		if err == nil {
-			return ParseMap(data, "preset "+nameOrPath)
+		if err != nil {
+			return nil, fmt.Errorf("map %q: no such preset (presets: %s; a map file needs a .yaml ending or a path)", nameOrPath, strings.Join(PresetNames(), ", "))
 		}
-		if _, statErr := os.Stat(nameOrPath); statErr != nil {
-			return nil, fmt.Errorf("map %q: no such file and no such preset (presets: %s)", nameOrPath, strings.Join(PresetNames(), ", "))
-		}
+		return ParseMap(data, "preset "+nameOrPath)
 	}
 	data, err := os.ReadFile(nameOrPath)
 	if err != nil {
 		return nil, fmt.Errorf("map: %w", err)
 	}
 	return ParseMap(data, nameOrPath)
+}
+
+func isPresetName(name string) bool {
+	return !strings.Contains(name, "/") && !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".yml")
 }
 
 // ParseMap decodes a map strictly: an unknown key or a value of the wrong

@@ -33,7 +33,7 @@ func TestLoadMap(t *testing.T) {
 			t.Errorf("preset %s: %v", name, err)
 		}
 	}
-	if _, err := LoadMap("nosuchpreset"); err == nil || !strings.Contains(err.Error(), "no such file and no such preset") {
+	if _, err := LoadMap("nosuchpreset"); err == nil || !strings.Contains(err.Error(), "no such preset") {
 		t.Errorf("unknown preset: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "map.yaml")
