@@ -1,14 +1,202 @@
 package cmd
 
 import (
-	"github.com/spf13/cobra"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"tributary/export"
 	"tributary/internal/exitcode"
+	"tributary/internal/progress"
+	"tributary/schema"
+	"tributary/syncfile"
 )
 
-// newExportCommand is being written (issue 3); until then it says so.
+type exportOptions struct {
+	conn    *connectionOptions
+	prefix  string
+	mapName string
+	out     string
+	state   string
+	full    bool
+	lag     time.Duration
+	overlap time.Duration
+	noGzip  bool
+	verbose bool
+}
+
+func (o *exportOptions) AddFlags(flags *pflag.FlagSet) {
+	o.conn.AddFlags(flags)
+	flags.StringVar(&o.prefix, "prefix", "", "child prefix: a lower-case letter, then up to 31 of a-z, 0-9, _ (part of the master's table names)")
+	flags.StringVar(&o.mapName, "map", "", "sync map file, or a built-in preset name ("+strings.Join(schema.PresetNames(), ", ")+")")
+	flags.StringVar(&o.out, "out", "", "directory the sync file is written to (it must exist)")
+	flags.StringVar(&o.state, "state", "", "state file (default OUT/.tributary-PREFIX.state)")
+	flags.BoolVar(&o.full, "full", false, "write every row, not only the changes since the last file")
+	flags.DurationVar(&o.lag, "lag", 5*time.Second, "end the window this long before the database's clock")
+	flags.DurationVar(&o.overlap, "overlap", 0, "re-read this long before the previous window's end")
+	flags.BoolVar(&o.noGzip, "no-gzip", false, "write plain .jsonl instead of .jsonl.gz")
+	flags.BoolVarP(&o.verbose, "verbose", "v", false, "print a per-table summary on standard error")
+}
+
+func (o *exportOptions) Check() error {
+	switch {
+	case o.prefix == "":
+		return exitcode.Errorf(exitcode.Usage, "--prefix is required")
+	case !syncfile.PrefixPattern.MatchString(o.prefix):
+		return exitcode.Errorf(exitcode.Usage, "--prefix %q is not valid: a lower-case letter, then up to 31 of a-z, 0-9, _", o.prefix)
+	case o.mapName == "":
+		return exitcode.Errorf(exitcode.Usage, "--map is required")
+	case o.out == "":
+		return exitcode.Errorf(exitcode.Usage, "--out is required")
+	case o.lag < 0:
+		return exitcode.Errorf(exitcode.Usage, "--lag must not be negative")
+	case o.overlap < 0:
+		return exitcode.Errorf(exitcode.Usage, "--overlap must not be negative")
+	}
+	if info, err := os.Stat(o.out); err != nil || !info.IsDir() {
+		return exitcode.Errorf(exitcode.Usage, "--out %s: not an existing directory", o.out)
+	}
+	return nil
+}
+
 func newExportCommand() *cobra.Command {
-	return &cobra.Command{Use: "export", Short: "Write a sync file of a child's changes", RunE: func(*cobra.Command, []string) error {
-		return exitcode.Errorf(exitcode.Usage, "export is not available in this build")
-	}}
+	opts := &exportOptions{conn: newConnectionOptions("child", "", "TRIBUTARY_DSN")}
+	c := &cobra.Command{
+		Use:   "export --dsn DSN --prefix P --map MAP --out DIR [--state FILE] [--full] [--lag D] [--overlap D]",
+		Short: "Write a sync file of a child's changes",
+		Long:  exportHelp,
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := opts.Check(); err != nil {
+				return err
+			}
+			return runExport(c.Context(), c, opts)
+		},
+	}
+	opts.AddFlags(c.Flags())
+	return c
+}
+
+const exportHelp = `export writes one sync file of the child database into --out and prints
+its path as the last line of standard output. Run it from cron; move the
+files to the master with your own transport; the master runs import.
+
+The window. An incremental file holds the rows whose track column falls in
+[since, until). since is the previous file's until (minus --overlap); until
+is the database's own clock minus --lag, in whole seconds, and never later
+than the start of the oldest transaction still open, so a long transaction
+that commits later cannot hide rows behind the window. Open transactions are
+read from information_schema.INNODB_TRX, which needs the PROCESS privilege;
+without it export says so on standard error and relies on --lag and
+--overlap. TIMESTAMP track columns are compared in UTC. DATETIME track
+columns hold wall-clock time as the application wrote it: export compares
+them in the server's time zone (@@global.time_zone), widening the window
+where a daylight-saving change falls inside it. If your application writes
+them in a zone behind the server's, set --overlap to at least the
+difference. Owned rows travel with their owner, snapshot tables whole, and
+every row the file references that no earlier file can have carried travels
+too. All reads happen in one consistent read-only snapshot: an account with
+SELECT on the database is enough.
+
+The state file (--state, default OUT/.tributary-PREFIX.state, mode 0600)
+holds the prefix, a random stream id, the last sequence number and the end
+of the last window. It changes only after the sync file is complete, fsynced
+and renamed into place, so a crash leaves the old state or the new state
+with its file. Without a state file (the first run, or after you delete a
+damaged one) export starts a new stream with a full file; --full writes a
+full file in the current stream. A lock beside it (STATE.lock) keeps two
+exports of one prefix from running at once: the second exits 75 at once.
+
+An export with no changes still writes a small file: it keeps the sequence
+contiguous and tells the master the child is alive. Files are written as
+.NAME.tmp and renamed when complete. The state and lock files live in OUT
+by default, so move only the sync files, by name:
+
+  */15 * * * * tributary export --defaults-file /etc/tributary/child.cnf --prefix nyc --map civicrm --out /var/spool/tributary/out && rsync -a --remove-source-files /var/spool/tributary/out/*.jsonl.gz master:/var/spool/tributary/inbox/
+
+` + exitCodesHelp
+
+func runExport(ctx context.Context, c *cobra.Command, opts *exportOptions) error {
+	m, err := schema.LoadMap(opts.mapName)
+	if err != nil {
+		return exitcode.Wrap(exitcode.Usage, err)
+	}
+	stderr := c.ErrOrStderr()
+	db, err := opts.conn.open(ctx, c.Flags(), stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := schema.Resolve(ctx, db, m)
+	if err != nil {
+		return err
+	}
+	res, err := export.Run(ctx, db, s, export.Options{
+		Prefix:      opts.prefix,
+		OutDir:      opts.out,
+		StatePath:   opts.state,
+		Full:        opts.full,
+		Lag:         opts.lag,
+		Overlap:     opts.overlap,
+		Gzip:        !opts.noGzip,
+		ToolVersion: c.Root().Version,
+		Progress:    progressTo(progress.ForTerminal(stderr)),
+		Warn:        func(msg string) { fmt.Fprintf(stderr, "tributary: warning: %s\n", msg) },
+	})
+	if err != nil {
+		return err
+	}
+	if opts.verbose {
+		printSummary(stderr, res)
+	}
+	fmt.Fprintln(c.OutOrStdout(), res.Path)
+	return nil
+}
+
+// progressTo shows each table as a phase of the terminal's progress bar.
+func progressTo(r progress.Reporter) func(export.Progress) {
+	var table string
+	var done int64
+	return func(p export.Progress) {
+		if p.Table != table {
+			table, done = p.Table, 0
+			r.Begin(fmt.Sprintf("%d/%d %s", p.Index, p.Tables, p.Table), -1)
+		}
+		r.Add(p.Rows - done)
+		done = p.Rows
+		if p.Done {
+			r.End()
+			table = ""
+		}
+	}
+}
+
+// printSummary tells what went into the file, table by table.
+func printSummary(w io.Writer, res export.Result) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tROLE\tROWS\tLIVE IDS\tLEFT OUT")
+	for _, t := range res.Tables {
+		live := "-"
+		if t.Role == schema.RoleTrack {
+			live = fmt.Sprint(t.LiveIDs)
+		}
+		var left int64
+		for _, n := range t.LeftOut {
+			left += n
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\n", t.Name, t.Role, t.Rows, live, left)
+	}
+	tw.Flush()
+	window := "everything until " + res.Until.Format(time.RFC3339)
+	if !res.Since.IsZero() {
+		window = "[" + res.Since.Format(time.RFC3339) + ", " + res.Until.Format(time.RFC3339) + ")"
+	}
+	fmt.Fprintf(w, "sequence %d (%s, %s): %d records\n", res.State.Sequence, res.Mode, window, res.Records)
 }

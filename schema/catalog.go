@@ -61,6 +61,10 @@ func (c *catalog) loadColumns(ctx context.Context, db *sqlx.DB) error {
 		col.Nullable = nullable == "YES"
 		col.AutoIncrement = strings.Contains(strings.ToLower(extra), "auto_increment")
 		col.Binary = isBinaryType(col.DataType)
+		if isGenerated(extra) {
+			// The database computes these: they are neither sent nor written.
+			continue
+		}
 		c.columns[table] = append(c.columns[table], col)
 	}
 	return rows.Err()
@@ -83,11 +87,14 @@ func (c *catalog) loadPrimaryKeys(ctx context.Context, db *sqlx.DB) error {
 	return rows.Err()
 }
 
+// loadForeignKeys joins REFERENTIAL_CONSTRAINTS with a LEFT JOIN: MariaDB
+// shows a SELECT-only account no rows there, and an inner join would then
+// silently lose every foreign key (and with them the export's closure).
 func (c *catalog) loadForeignKeys(ctx context.Context, db *sqlx.DB) error {
 	rows, err := db.QueryContext(ctx, `SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME,
-			k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE
+			k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, COALESCE(r.DELETE_RULE, '')
 		FROM information_schema.KEY_COLUMN_USAGE k
-		JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+		LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r
 		  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
 		WHERE k.TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
 		ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`, c.database)
@@ -146,4 +153,9 @@ func isIntegerType(dataType string) bool {
 		return true
 	}
 	return false
+}
+
+func isGenerated(extra string) bool {
+	extra = strings.ToUpper(extra)
+	return strings.Contains(extra, "GENERATED") || strings.Contains(extra, "PERSISTENT")
 }

@@ -123,7 +123,7 @@ func (r *resolver) references(s *Schema, t *Table, spec TableSpec) {
 		override, mapped := spec.References[c.Name]
 		switch {
 		case mapped:
-			r.mapReference(s, t, c, override, fk.onDelete)
+			r.mapReference(s, t, c, override, fk.onDelete, declared && fk.refTable == override.Table)
 		case declared:
 			r.declaredReference(s, t, c, fk)
 		}
@@ -135,8 +135,8 @@ func (r *resolver) references(s *Schema, t *Table, spec TableSpec) {
 	}
 }
 
-func (r *resolver) mapReference(s *Schema, t *Table, c Column, spec RefSpec, onDelete string) {
-	ref := &Reference{Column: c.Name, Table: spec.Table, TableFrom: spec.TableFrom, OnDelete: onDelete, Nullable: c.Nullable}
+func (r *resolver) mapReference(s *Schema, t *Table, c Column, spec RefSpec, onDelete string, declared bool) {
+	ref := &Reference{Column: c.Name, Table: spec.Table, TableFrom: spec.TableFrom, OnDelete: onDelete, Nullable: c.Nullable, Declared: declared}
 	switch {
 	case spec.Table != "" && spec.TableFrom != "":
 		r.problems.add(t.Name, c.Name, "reference gives both table and table_from: choose one")
@@ -162,7 +162,7 @@ func (r *resolver) declaredReference(s *Schema, t *Table, c Column, fk foreignKe
 		r.problems.add(t.Name, c.Name, "references %s.%s in another database: exclude the column", fk.refSchema, fk.refTable)
 		return
 	}
-	ref := &Reference{Column: c.Name, Table: fk.refTable, OnDelete: fk.onDelete, Nullable: c.Nullable}
+	ref := &Reference{Column: c.Name, Table: fk.refTable, OnDelete: fk.onDelete, Nullable: c.Nullable, Declared: true}
 	r.checkTarget(s, t, c, ref, fk.refColumn)
 	t.Refs = append(t.Refs, ref)
 }

@@ -72,8 +72,11 @@ type Reference struct {
 	// Deferred: the reference closes a cycle (or points at its own table);
 	// import writes NULL first and fills it in a second pass.
 	Deferred bool
+	// Declared: the database enforces the reference with a foreign key.
+	Declared bool
 	// OnDelete is the declared foreign key's action (CASCADE, SET NULL,
-	// RESTRICT, NO ACTION), empty when the reference exists only in the map.
+	// RESTRICT, NO ACTION), empty when the reference exists only in the map
+	// or the account may not read the action (a SELECT-only account).
 	OnDelete string
 	Nullable bool
 }

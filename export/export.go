@@ -1,0 +1,379 @@
+// Package export writes a child database's rows as a sync file (DESIGN.md
+// sections 2 and 4): one window of changes, or everything, read in one
+// consistent snapshot, closed under references, streamed row by row into a
+// file that appears under its name only when complete, after which the
+// child's state file moves on.
+package export
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"tributary/internal/exitcode"
+	"tributary/schema"
+	"tributary/syncfile"
+)
+
+// Options say what to export and where. The zero value of each optional
+// field is its documented default.
+type Options struct {
+	Prefix    string // the child prefix, ^[a-z][a-z0-9_]{0,31}$
+	OutDir    string // where the file goes; it must exist
+	StatePath string // default OutDir/.tributary-<Prefix>.state
+	Full      bool   // write every row, not one window
+	Lag       time.Duration
+	Overlap   time.Duration
+	Gzip      bool
+	SignKey   []byte // when set, the trailer carries an HMAC-SHA256
+	// ToolVersion goes into the header's source.
+	ToolVersion string
+	// DateTimeZone is the zone DATETIME track columns are written in; empty
+	// means the server's @@global.time_zone, what NOW() gives a session that
+	// does not set its own.
+	DateTimeZone string
+	// Progress, when set, hears how far the export is.
+	Progress func(Progress)
+	// Warn, when set, hears each thing an admin should know that does not
+	// stop the export; each warning is one line.
+	Warn func(string)
+
+	// atClock lets tests set the session's clock (SET timestamp) before the
+	// export reads it.
+	atClock func(context.Context, *sql.Conn) error
+}
+
+// Progress is one progress report: Rows rows of Table written so far;
+// Done when the table is complete. Index counts tables from 1.
+type Progress struct {
+	Table         string
+	Index, Tables int
+	Rows          int64
+	Done          bool
+}
+
+// Result describes the file written.
+type Result struct {
+	Path    string
+	State   State // the state after this file
+	Mode    string
+	Since   time.Time // zero for a full file
+	Until   time.Time
+	Records int64
+	Tables  []TableResult // in apply order
+}
+
+// TableResult is what one table contributed to the file.
+type TableResult struct {
+	Name        string
+	Role        schema.Role
+	Rows        int64            // upserts written
+	LiveIDs     int64            // IDs in the live ranges (track tables)
+	LiveRecords int              // live records written (track tables)
+	LeftOut     map[string]int64 // rows left out, by reason
+	InvalidUTF8 []InvalidText    // values whose invalid UTF-8 was replaced
+}
+
+// InvalidText counts a column's values that were not valid UTF-8.
+type InvalidText struct {
+	Column string
+	Values int64
+}
+
+func (o *Options) check() error {
+	if !syncfile.PrefixPattern.MatchString(o.Prefix) {
+		return exitcode.Errorf(exitcode.Usage, "prefix %q is not valid: a lower-case letter, then up to 31 of a-z, 0-9, _", o.Prefix)
+	}
+	if o.Lag < 0 || o.Overlap < 0 {
+		return exitcode.Errorf(exitcode.Usage, "lag and overlap must not be negative")
+	}
+	info, err := os.Stat(o.OutDir)
+	if err != nil || !info.IsDir() {
+		return exitcode.Errorf(exitcode.Usage, "output directory %q does not exist or is not a directory", o.OutDir)
+	}
+	if o.StatePath == "" {
+		o.StatePath = DefaultStatePath(o.OutDir, o.Prefix)
+	}
+	return nil
+}
+
+func (o *Options) warn(format string, args ...any) {
+	if o.Warn != nil {
+		o.Warn(fmt.Sprintf(format, args...))
+	}
+}
+
+// Run writes one sync file of the child database db, described by s, and
+// then updates the state file. It holds the prefix's lock throughout (a
+// busy lock is exitcode.Locked at once). On any error, and when ctx is
+// cancelled, no file appears and the state is unchanged.
+func Run(ctx context.Context, db *sqlx.DB, s *schema.Schema, opts Options) (Result, error) {
+	if err := opts.check(); err != nil {
+		return Result{}, err
+	}
+	lock, err := acquireLock(opts.StatePath + ".lock")
+	if err != nil {
+		return Result{}, err
+	}
+	defer lock.release()
+	prev, err := LoadState(opts.StatePath, opts.Prefix)
+	if err != nil {
+		return Result{}, err
+	}
+	removeStaleTemps(opts.OutDir, opts.Prefix, opts.StatePath)
+	if prev, err = recoverCommitted(&opts, prev); err != nil {
+		return Result{}, err
+	}
+	e := &exporter{db: db.DB, s: s, opts: &opts, prev: prev}
+	res, err := e.run(ctx)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		return Result{}, fmt.Errorf("export %s: %w", opts.Prefix, err)
+	}
+	e.warnings(res)
+	return res, nil
+}
+
+// exporter is one run of Run, after the lock and the state are in hand.
+type exporter struct {
+	db   *sql.DB
+	s    *schema.Schema
+	opts *Options
+	prev *State
+	sess *session
+}
+
+func (e *exporter) run(ctx context.Context) (res Result, err error) {
+	if e.sess, err = openSession(ctx, e.db); err != nil {
+		return res, err
+	}
+	defer func() {
+		if endErr := e.sess.end(ctx, err == nil); err == nil {
+			err = endErr
+		}
+	}()
+	win, err := e.startSnapshot(ctx)
+	if err != nil {
+		return res, err
+	}
+	sel, left, err := e.selectRows(ctx, win)
+	if err != nil {
+		return res, err
+	}
+	next, err := e.nextState(win)
+	if err != nil {
+		return res, err
+	}
+	res, err = e.write(ctx, win, next, sel, left)
+	if err != nil {
+		return res, err
+	}
+	if err := SaveState(e.opts.StatePath, next); err != nil {
+		return res, fmt.Errorf("%s is complete, but the state file could not be updated (the next export will adopt the file): %w", res.Path, err)
+	}
+	return res, nil
+}
+
+// startSnapshot reads the clock and the oldest open transaction, then at
+// once starts the snapshot: a transaction that commits in between is
+// visible to it, and one still open is after the window.
+func (e *exporter) startSnapshot(ctx context.Context) (window, error) {
+	conn := e.sess.conn
+	if e.opts.atClock != nil {
+		if err := e.opts.atClock(ctx, conn); err != nil {
+			return window{}, err
+		}
+	}
+	clk, err := readClock(ctx, conn)
+	if err != nil {
+		return window{}, err
+	}
+	if err := e.sess.begin(ctx); err != nil {
+		return window{}, err
+	}
+	if !clk.trxKnown {
+		e.opts.warn("this account cannot read information_schema.INNODB_TRX (it needs the PROCESS privilege), so a transaction still open cannot hold the window back; relying on --lag and --overlap")
+	}
+	win, warnings := planWindow(clk, e.prev, e.opts.Full, e.opts.Lag, e.opts.Overlap)
+	for _, w := range warnings {
+		e.opts.warn("%s", w)
+	}
+	return win, nil
+}
+
+// selectRows picks the file's rows and the rows to leave out of it.
+func (e *exporter) selectRows(ctx context.Context, win window) (*selection, *leftOut, error) {
+	q := e.sess.conn
+	if win.full {
+		left, err := findLeftOut(ctx, q, e.s, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find rows to leave out: %w", err)
+		}
+		return newSelection(e.s, true), left, nil
+	}
+	bounds, err := e.trackBounds(ctx, win)
+	if err != nil {
+		return nil, nil, err
+	}
+	sel, err := selectIncremental(ctx, q, e.s, bounds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("select rows: %w", err)
+	}
+	scopes, err := reach(ctx, q, e.s, sel)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find rows to leave out: %w", err)
+	}
+	left, err := findLeftOut(ctx, q, e.s, scopes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find rows to leave out: %w", err)
+	}
+	return sel, left, nil
+}
+
+// trackBounds gives each track table its window as SQL literals: UTC for
+// TIMESTAMP columns (the session runs in UTC), the DATETIME zone's wall
+// clock for DATETIME columns.
+func (e *exporter) trackBounds(ctx context.Context, win window) (map[*schema.Table]trackBounds, error) {
+	bounds := map[*schema.Table]trackBounds{}
+	var local *trackBounds
+	for _, t := range e.s.Tables {
+		if t.Role != schema.RoleTrack {
+			continue
+		}
+		if c, _ := t.Column(t.Track); c == nil || c.DataType != "datetime" {
+			bounds[t] = trackBounds{lo: quoteTime(win.since), hi: quoteTime(win.until)}
+			continue
+		}
+		if local == nil {
+			b, err := e.localBounds(ctx, win)
+			if err != nil {
+				return nil, fmt.Errorf("table %s: %w", t.Name, err)
+			}
+			local = &b
+		}
+		bounds[t] = *local
+	}
+	return bounds, nil
+}
+
+func (e *exporter) localBounds(ctx context.Context, win window) (trackBounds, error) {
+	zone := e.opts.DateTimeZone
+	if zone == "" {
+		if err := e.sess.conn.QueryRowContext(ctx, "SELECT @@global.time_zone").Scan(&zone); err != nil {
+			return trackBounds{}, fmt.Errorf("read the server's time zone: %w", err)
+		}
+	}
+	return localBounds(ctx, e.sess.conn, zone, win)
+}
+
+// nextState is the state this file leads to: the next sequence of the
+// stream, or sequence 1 of a new stream.
+func (e *exporter) nextState(win window) (*State, error) {
+	next := &State{}
+	if e.prev != nil {
+		*next = *e.prev
+	} else {
+		st, err := newState(e.opts.Prefix)
+		if err != nil {
+			return nil, err
+		}
+		next = st
+	}
+	next.Sequence++
+	next.Until = win.until.UTC().Format(time.RFC3339)
+	return next, nil
+}
+
+// write writes the file and commits it (rename included). Every error path
+// aborts the writer, which removes the temporary file.
+func (e *exporter) write(ctx context.Context, win window, next *State, sel *selection, left *leftOut) (Result, error) {
+	header, err := e.header(ctx, win, next)
+	if err != nil {
+		return Result{}, err
+	}
+	name := syncfile.FileName(e.opts.Prefix, next.Sequence, header.Mode, e.opts.Gzip)
+	w, err := syncfile.Create(e.opts.OutDir, name, syncfile.WriterOptions{Gzip: e.opts.Gzip, SignKey: e.opts.SignKey})
+	if err != nil {
+		return Result{}, err
+	}
+	defer w.Abort()
+	if err := w.WriteHeader(header); err != nil {
+		return Result{}, err
+	}
+	out := newPipe(w)
+	defer out.finish() // before the Abort above: the writer goroutine must be done with w
+	res := Result{State: *next, Mode: header.Mode, Since: win.since, Until: win.until}
+	fw := &fileWriter{ctx: ctx, q: e.sess.conn, out: out, sel: sel, left: left, progress: e.opts.Progress}
+	for i, t := range e.s.Tables {
+		tr, err := fw.table(t, i+1, len(e.s.Tables))
+		if err != nil {
+			return Result{}, fmt.Errorf("table %s: %w", t.Name, err)
+		}
+		res.Tables = append(res.Tables, tr)
+	}
+	if err := out.finish(); err != nil {
+		return Result{}, err
+	}
+	// Every read is done: end the snapshot before the file becomes visible.
+	if err := e.sess.end(ctx, true); err != nil {
+		return Result{}, err
+	}
+	res.Records = w.Records()
+	if res.Path, err = w.Commit(); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+func (e *exporter) header(ctx context.Context, win window, next *State) (*syncfile.Header, error) {
+	h := &syncfile.Header{
+		Prefix:   next.Prefix,
+		Stream:   next.Stream,
+		Sequence: next.Sequence,
+		Mode:     syncfile.ModeIncremental,
+		Until:    next.Until,
+		Created:  time.Now().UTC().Format(time.RFC3339),
+		Source:   syncfile.Source{Database: e.s.Database, Fingerprint: e.s.Fingerprint, Tool: e.opts.ToolVersion},
+		Tables:   map[string]syncfile.TableInfo{},
+	}
+	if win.full {
+		h.Mode = syncfile.ModeFull
+	} else {
+		h.Since = win.since.UTC().Format(time.RFC3339)
+	}
+	if err := e.sess.conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&h.Source.Server); err != nil {
+		return nil, fmt.Errorf("read server version: %w", err)
+	}
+	for _, t := range e.s.Tables {
+		h.Tables[t.Name] = tableInfo(t)
+	}
+	return h, nil
+}
+
+// warnings tells the admin about rows left out and text that was not UTF-8.
+func (e *exporter) warnings(res Result) {
+	for _, t := range res.Tables {
+		var total int64
+		reasons := make([]string, 0, len(t.LeftOut))
+		for why, n := range t.LeftOut {
+			total += n
+			reasons = append(reasons, fmt.Sprintf("%d: %s", n, why))
+		}
+		if total > 0 {
+			sort.Strings(reasons)
+			e.opts.warn("table %s: %d rows left out of the file (%s)", t.Name, total, strings.Join(reasons, "; "))
+		}
+		for _, bad := range t.InvalidUTF8 {
+			e.opts.warn("table %s: column %s: %d values were not valid UTF-8; the invalid bytes were sent as U+FFFD", t.Name, bad.Column, bad.Values)
+		}
+	}
+}

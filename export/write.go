@@ -1,0 +1,204 @@
+package export
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"tributary/schema"
+)
+
+// progressEvery is how many rows pass between progress reports.
+const progressEvery = 10000
+
+// fileWriter streams the selected rows of each table into the sync file,
+// one row at a time: memory does not grow with the tables.
+type fileWriter struct {
+	ctx      context.Context
+	q        querier
+	out      *pipe
+	sel      *selection
+	left     *leftOut
+	progress func(Progress)
+	buf      []byte
+}
+
+// table writes one table's upserts in key order, then a track table's live
+// IDs, and returns what it wrote.
+func (fw *fileWriter) table(t *schema.Table, index, total int) (TableResult, error) {
+	res := TableResult{Name: t.Name, Role: t.Role, LeftOut: map[string]int64{}}
+	tw := &tableWriter{fw: fw, t: t, c: newCodec(t), res: &res, index: index, total: total}
+	if err := tw.rows(); err != nil {
+		return res, err
+	}
+	if t.Role == schema.RoleTrack {
+		if err := tw.live(); err != nil {
+			return res, fmt.Errorf("live IDs: %w", err)
+		}
+	}
+	for i, n := range tw.c.invalid {
+		if n > 0 {
+			res.InvalidUTF8 = append(res.InvalidUTF8, InvalidText{Column: tw.c.cols[i].name, Values: n})
+		}
+	}
+	fw.report(Progress{Table: t.Name, Index: index, Tables: total, Rows: res.Rows, Done: true})
+	return res, nil
+}
+
+func (fw *fileWriter) report(p Progress) {
+	if fw.progress != nil {
+		fw.progress(p)
+	}
+}
+
+type tableWriter struct {
+	fw           *fileWriter
+	t            *schema.Table
+	c            *codec
+	res          *TableResult
+	index, total int
+}
+
+// rows writes the upserts: a whole table in one ordered scan, picked IDs in
+// ordered batches, a composite-key owner table by its owners.
+func (tw *tableWriter) rows() error {
+	sel, t := tw.fw.sel, tw.t
+	switch {
+	case sel.whole[t]:
+		return tw.stream(rowsWhole(t), nil)
+	case t.Mapped:
+		for _, batch := range batches(sel.ids[t].sorted()) {
+			if err := tw.stream(rowsByID(t, batch), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	owners := sel.owners[t]
+	names := make([]string, 0, len(owners))
+	for name := range owners {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := tw.byOwner(name, owners[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// byOwner writes the rows that the owners in set (rows of table owner) own.
+func (tw *tableWriter) byOwner(owner string, set idSet) error {
+	t := tw.t
+	var keep func([]sql.RawBytes) bool
+	if ref := t.Ref(t.Owner); ref.Polymorphic() {
+		disc := columnIndex(t, ref.TableFrom)
+		keep = func(vals []sql.RawBytes) bool { return string(vals[disc]) == owner }
+	}
+	for _, batch := range batches(set.sorted()) {
+		if err := tw.stream(rowsByOwner(t, batch), keep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func columnIndex(t *schema.Table, name string) int {
+	for i, c := range t.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// stream encodes and writes every row the query returns that keep accepts
+// and that is not left out.
+func (tw *tableWriter) stream(query string, keep func([]sql.RawBytes) bool) error {
+	fw := tw.fw
+	rows, err := fw.q.QueryContext(fw.ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	vals, ptrs := rawRow(rows)
+	checkLeft := fw.left.has(tw.t)
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if keep != nil && !keep(vals) {
+			continue
+		}
+		if checkLeft {
+			if why := fw.left.reason(tw.t, tw.key(vals)); why != "" {
+				tw.res.LeftOut[why]++
+				continue
+			}
+		}
+		if fw.buf, err = tw.c.appendUpsert(fw.buf[:0], vals); err != nil {
+			return err
+		}
+		if err := fw.out.add(fw.buf); err != nil {
+			return err
+		}
+		tw.res.Rows++
+		if tw.res.Rows%progressEvery == 0 {
+			fw.report(Progress{Table: tw.t.Name, Index: tw.index, Tables: tw.total, Rows: tw.res.Rows})
+		}
+	}
+	return rows.Err()
+}
+
+// key is a row's key as leftOut records it (see keyExpr).
+func (tw *tableWriter) key(vals []sql.RawBytes) string {
+	if len(tw.c.keyIdx) == 1 {
+		return string(vals[tw.c.keyIdx[0]])
+	}
+	parts := make([]string, len(tw.c.keyIdx))
+	for i, k := range tw.c.keyIdx {
+		parts[i] = string(vals[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+// live writes the table's complete set of live IDs as ranges, read in one
+// ordered scan of the key; rows left out are not live for the master.
+func (tw *tableWriter) live() error {
+	fw := tw.fw
+	lr := newLiveRanges(tw.t.Name, maxRangesPerRecord, fw.out.add)
+	rows, err := fw.q.QueryContext(fw.ctx, liveIDs(tw.t))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	checkLeft := fw.left.has(tw.t)
+	var v sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		if checkLeft && fw.left.reason(tw.t, string(v)) != "" {
+			continue
+		}
+		id, err := parseID(v)
+		if err != nil {
+			return err
+		}
+		if err := lr.add(id); err != nil {
+			return err
+		}
+		tw.res.LiveIDs++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := lr.finish(); err != nil {
+		return err
+	}
+	tw.res.LiveRecords = lr.records
+	return nil
+}
