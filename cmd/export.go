@@ -93,8 +93,8 @@ The window. An incremental file holds the rows whose track column falls in
 is the database's own clock minus --lag, in whole seconds, and never later
 than the start of the oldest transaction still open, so a long transaction
 that commits later cannot hide rows behind the window. Open transactions are
-read from information_schema.INNODB_TRX, which needs the PROCESS privilege;
-without it export says so on standard error and relies on --lag and
+read from information_schema.INNODB_TRX and SHOW ENGINE INNODB STATUS,
+which need the PROCESS privilege; without it export says so on standard error and relies on --lag and
 --overlap. TIMESTAMP track columns are compared in UTC. DATETIME track
 columns hold wall-clock time as the application wrote it: export compares
 them in the server's time zone (@@global.time_zone), widening the window

@@ -61,6 +61,7 @@ type Reader struct {
 	done    bool
 	rec     Record
 	long    []byte
+	trailer Trailer
 }
 
 // Open opens a sync file (gzip or plain, told apart by its first bytes) and
@@ -370,9 +371,14 @@ func (r *Reader) finish(obj gjson.Result, sums [2][]byte) error {
 	if err := r.expectEnd(); err != nil {
 		return err
 	}
+	r.trailer = t
 	r.done = true
 	return io.EOF
 }
+
+// Trailer is the file's verified trailer; it is set only once Next has
+// returned io.EOF (the zero Trailer before that).
+func (r *Reader) Trailer() Trailer { return r.trailer }
 
 // expectEnd makes sure nothing follows the trailer, and that a gzip stream
 // is complete (its own CRC checked).

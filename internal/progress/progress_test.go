@@ -3,8 +3,8 @@ package progress
 import (
 	"bytes"
 	"os"
-	"time"
 	"testing"
+	"time"
 )
 
 // A pipe or a file is not a terminal: cron mail must get nothing.

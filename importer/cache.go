@@ -1,0 +1,152 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"math"
+
+	"tributary/mapping"
+)
+
+// absent marks a child ID known to have no mapping (master IDs are never
+// this small).
+const absent = math.MinInt64
+
+// defaultCacheLimit bounds the child->master cache; past it the cache
+// starts over (look-ups then go to the mapping table again).
+const defaultCacheLimit = 4_000_000
+
+// idCache remembers, within one file's transaction, what the mapping table
+// says, so that a row referenced by many rows is looked up once and rows
+// inserted by this file never need a look-up at all. Every mapping this
+// import writes goes through put, so the cache never disagrees with the
+// table while the transaction runs.
+type idCache struct {
+	store *mapping.Store
+	known map[string]map[int64]int64
+	// empty: the entity had no mapping when the file started, so anything
+	// not in known is absent without asking the database.
+	empty map[string]bool
+	size  int
+	limit int
+}
+
+func newIDCache(store *mapping.Store, limit int) *idCache {
+	if limit <= 0 {
+		limit = defaultCacheLimit
+	}
+	return &idCache{store: store, limit: limit, known: map[string]map[int64]int64{}, empty: map[string]bool{}}
+}
+
+// get returns the master ID of a child ID already resolved.
+func (c *idCache) get(entity string, child int64) (int64, bool) {
+	m, ok := c.known[entity][child]
+	return m, ok && m != absent
+}
+
+// put records a mapping the import has just written (or removed, with absent).
+func (c *idCache) put(entity string, child, master int64) {
+	m := c.known[entity]
+	if m == nil {
+		m = map[int64]int64{}
+		c.known[entity] = m
+	}
+	if _, had := m[child]; !had {
+		c.size++
+	}
+	m[child] = master
+}
+
+// reset forgets everything, including which entities were empty.
+func (c *idCache) reset() {
+	c.known = map[string]map[int64]int64{}
+	c.empty = map[string]bool{}
+	c.size = 0
+}
+
+// resolve makes sure every child ID asked for is known, asking the mapping
+// table once per entity for those that are not.
+func (c *idCache) resolve(ctx context.Context, need map[string][]int64) error {
+	total := 0
+	for _, ids := range need {
+		total += len(ids)
+	}
+	if c.size+total > c.limit {
+		c.reset()
+	}
+	for entity, ids := range need {
+		if err := c.resolveEntity(ctx, entity, ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *idCache) resolveEntity(ctx context.Context, entity string, ids []int64) error {
+	var missing []int64
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if _, ok := c.known[entity][id]; !ok && !seen[id] {
+			seen[id] = true
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	isEmpty, checked := c.empty[entity]
+	if !checked {
+		has, err := c.store.Any(ctx, entity)
+		if err != nil {
+			return err
+		}
+		isEmpty = !has
+		c.empty[entity] = isEmpty
+	}
+	found := map[int64]int64{}
+	if !isEmpty {
+		var err error
+		if found, err = c.store.Lookup(ctx, entity, missing); err != nil {
+			return err
+		}
+	}
+	for _, id := range missing {
+		if m, ok := found[id]; ok {
+			c.put(entity, id, m)
+		} else {
+			c.put(entity, id, absent)
+		}
+	}
+	return nil
+}
+
+// stmtCache prepares each statement once per transaction.
+type stmtCache struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtCache(tx *sql.Tx) *stmtCache {
+	return &stmtCache{tx: tx, stmts: map[string]*sql.Stmt{}}
+}
+
+// get returns the prepared form of query. The number of distinct
+// statements is small (a few shapes per table), so nothing is evicted.
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, sqlError(err)
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	for q, st := range c.stmts {
+		st.Close()
+		delete(c.stmts, q)
+	}
+}

@@ -1,0 +1,110 @@
+package importer
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"tributary/internal/dbtest"
+	"tributary/schema"
+	"tributary/testdata/civicrm"
+)
+
+// newCiviSide creates a database with the CiviCRM test schema and resolves
+// the civicrm preset on it.
+func newCiviSide(t *testing.T) *side {
+	t.Helper()
+	ctx := context.Background()
+	db, _ := dbtest.NewDatabase(t)
+	if err := civicrm.CreateSchema(ctx, db.DB, "5"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := schema.LoadMap("civicrm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := schema.Resolve(ctx, db, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &side{db: db, s: s}
+}
+
+func resolveCivi(t *testing.T, s *side) *schema.Schema {
+	t.Helper()
+	m, err := schema.LoadMap("civicrm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := schema.Resolve(context.Background(), s.db, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func dbNow(t *testing.T, s *side) time.Time {
+	t.Helper()
+	var now string
+	if err := s.db.Get(&now, "SELECT UTC_TIMESTAMP(6)"); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := time.Parse("2006-01-02 15:04:05.999999", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+// TestCiviCRMRoundTrip runs the civicrm preset end to end: two branches
+// generated with overlapping IDs, a full import each, then rounds of
+// CiviCRM-like changes (Mutate) through incremental files, and a full
+// file at the end.
+func TestCiviCRMRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long scenario")
+	}
+	ctx := context.Background()
+	master := newCiviSide(t)
+	// Branches name their groups, tags and searches alike and number their
+	// external identifiers from 1: a master holding several branches cannot
+	// keep those unique.
+	dbtest.Exec(t, master.db,
+		`ALTER TABLE civicrm_contact DROP KEY UI_external_identifier`,
+		`ALTER TABLE civicrm_saved_search DROP KEY UI_name`,
+		`ALTER TABLE civicrm_group DROP KEY UI_title, DROP KEY UI_name`,
+		`ALTER TABLE civicrm_tag DROP KEY UI_name`)
+	master.s = resolveCivi(t, master)
+	var children []*child
+	for i, prefix := range []string{"nyc", "bos"} {
+		side := newCiviSide(t)
+		if _, err := civicrm.Generate(ctx, side.db.DB, civicrm.GenerateOptions{Contacts: 150, Seed: int64(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		c := &child{side: side, prefix: prefix, dir: dir, state: filepath.Join(dir, ".state")}
+		children = append(children, c)
+		importFiles(t, master, Options{}, c.export(t, true))
+	}
+	for _, c := range children {
+		assertMirrors(t, c, master)
+	}
+	for round := 1; round <= 3 && !t.Failed(); round++ {
+		var files []string
+		for i, c := range children {
+			if _, err := civicrm.Mutate(ctx, c.db.DB, civicrm.MutateOptions{Fraction: 0.2, Seed: int64(10*round + i)}); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, c.exportCovering(t, dbNow(t, c.side))...)
+			if round == 3 {
+				files = append(files, c.export(t, true))
+			}
+		}
+		importFiles(t, master, Options{}, files...)
+		for _, c := range children {
+			assertMirrors(t, c, master)
+		}
+		assertNoStrays(t, master, "nyc", "bos")
+	}
+}

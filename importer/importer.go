@@ -1,0 +1,252 @@
+// Package importer applies sync files on the master (DESIGN.md sections 4,
+// 5 and 6): each file in one transaction, under a per-prefix lock, checked
+// against the ledger, with every child ID rewritten to a master ID through
+// the prefix's mapping table. It knows nothing of the command line: it
+// takes a connection, a resolved schema and options, and returns results
+// and typed errors (see exitcode).
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"tributary/internal/exitcode"
+	"tributary/schema"
+	"tributary/syncfile"
+)
+
+// Options tune an import. The zero value is ready to use.
+type Options struct {
+	// Rebuild deletes a prefix's rows and mappings before applying its
+	// first full file, which is then inserted afresh (new master IDs).
+	Rebuild bool
+	// SignKey, when set, makes a valid HMAC in every file mandatory.
+	SignKey []byte
+	// BatchRows is the number of rows per multi-row statement (default 1000).
+	BatchRows int
+	// Retries is how often a file is tried again after a deadlock or lock
+	// wait timeout (default 3); RetryBackoff the first pause (default 1s,
+	// doubled each time).
+	Retries      int
+	RetryBackoff time.Duration
+	// LockWaitTimeout, when set, bounds how long one statement waits for a
+	// row lock (innodb_lock_wait_timeout, whole seconds, at least 1).
+	LockWaitTimeout time.Duration
+	// CacheLimit bounds the child-to-master ID cache (default 4M IDs).
+	CacheLimit int
+	// Progress, when set, is called after each batch.
+	Progress func(Progress)
+	// Warn, when set, receives warnings (one line each, no row values).
+	Warn func(string)
+}
+
+// Progress reports how far the import of one file has come.
+type Progress struct {
+	Path    string
+	Table   string
+	Records int64 // records read so far
+	Elapsed time.Duration
+}
+
+// Result is what happened to one file.
+type Result struct {
+	Path     string
+	Prefix   string
+	Stream   string
+	Sequence uint64
+	Mode     string
+	Records  int64
+	// Skipped: the file was applied before (same checksum); nothing changed.
+	Skipped  bool
+	Tables   []TableStats // tables with changes, in apply order
+	Inserted int64
+	Updated  int64
+	Deleted  int64
+	Warnings int
+	Attempts int
+	Duration time.Duration
+	// Err is why the file was not applied; nil when it was (or was skipped).
+	Err error
+}
+
+// TableStats counts one table's changes.
+type TableStats struct {
+	Table    string
+	Inserted int64
+	Updated  int64
+	Deleted  int64
+}
+
+// Run applies files in order of (prefix, sequence), whatever order they
+// are named in. Each file is applied in its own transaction or not at all.
+// A rejected file does not stop the others; an interruption stops
+// everything. The returned error joins every file's error and carries the
+// exit code that matters most (see exitcode): interrupted, failure,
+// rejected, locked.
+func Run(ctx context.Context, db *sql.DB, s *schema.Schema, files []string, opts Options) ([]Result, error) {
+	opts.defaults()
+	var results []Result
+	queue, opened := openHeaders(files)
+	results = append(results, opened...)
+	if len(queue) > 0 {
+		facts, err := loadFacts(ctx, db, s)
+		if err != nil {
+			return results, exitcode.Wrap(exitcode.Failure, err)
+		}
+		if len(facts.opaque) > 0 && opts.Warn != nil {
+			opts.Warn(fmt.Sprintf("warning: triggers of the master (%s) change synced tables in ways import cannot undo; the master's copy may differ from the children there", strings.Join(facts.opaque, ", ")))
+		}
+		for _, group := range byPrefix(queue) {
+			if ctx.Err() != nil {
+				break
+			}
+			results = append(results, applyPrefix(ctx, db, s, group, facts, &opts)...)
+		}
+	}
+	return results, combine(ctx, results)
+}
+
+func (o *Options) defaults() {
+	if o.BatchRows <= 0 {
+		o.BatchRows = 1000
+	}
+	if o.Retries <= 0 {
+		o.Retries = 3
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = time.Second
+	}
+}
+
+// queued is a file whose header was read, waiting for its turn.
+type queued struct {
+	path   string
+	header syncfile.Header
+}
+
+// openHeaders reads each file's header; unreadable files become results
+// with their error (a rejection: the master is not touched for them).
+func openHeaders(files []string) ([]queued, []Result) {
+	var queue []queued
+	var failed []Result
+	for _, path := range files {
+		r, err := syncfile.Open(path, syncfile.ReaderOptions{})
+		if err != nil {
+			failed = append(failed, Result{Path: path, Err: err})
+			continue
+		}
+		queue = append(queue, queued{path: path, header: *r.Header()})
+		r.Close()
+	}
+	sort.SliceStable(queue, func(i, j int) bool {
+		a, b := queue[i].header, queue[j].header
+		if a.Prefix != b.Prefix {
+			return a.Prefix < b.Prefix
+		}
+		if a.Sequence != b.Sequence {
+			return a.Sequence < b.Sequence
+		}
+		return a.Until < b.Until
+	})
+	return queue, failed
+}
+
+func byPrefix(queue []queued) [][]queued {
+	var groups [][]queued
+	for i, q := range queue {
+		if i == 0 || q.header.Prefix != queue[i-1].header.Prefix {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], q)
+	}
+	return groups
+}
+
+// combine joins the files' errors under the most pressing exit code.
+func combine(ctx context.Context, results []Result) error {
+	var errs []error
+	code := exitcode.OK
+	rank := map[int]int{exitcode.Interrupted: 5, exitcode.Failure: 4, exitcode.Usage: 3, exitcode.Rejected: 2, exitcode.Locked: 1}
+	for _, r := range results {
+		if r.Err == nil {
+			continue
+		}
+		errs = append(errs, r.Err)
+		c := exitcode.Code(r.Err)
+		if interrupted(ctx, r.Err) {
+			c = exitcode.Interrupted
+		}
+		if rank[c] > rank[code] {
+			code = c
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return exitcode.Wrap(code, errors.Join(errs...))
+}
+
+// applyPrefix applies one prefix's files under its lock, on one pinned
+// connection that holds the lock and runs every transaction.
+func applyPrefix(ctx context.Context, db *sql.DB, s *schema.Schema, group []queued, facts *masterFacts, opts *Options) []Result {
+	results := make([]Result, len(group))
+	for i, q := range group {
+		results[i] = newResult(q)
+	}
+	prefix := group[0].header.Prefix
+	if opts.Rebuild && !hasFull(group) {
+		err := exitcode.Errorf(exitcode.Usage, "--rebuild: no full file of prefix %s among the files named; give a full file (tributary export --full)", prefix)
+		for i := range results {
+			results[i].Err = err
+		}
+		return results
+	}
+	sess, err := openSession(ctx, db, prefix, facts, opts)
+	if err != nil {
+		for i := range results {
+			results[i].Err = fmt.Errorf("%s: %w", results[i].Path, err)
+		}
+		return results
+	}
+	defer sess.close(ctx)
+	rebuild := opts.Rebuild
+	for i, q := range group {
+		res := &results[i]
+		useRebuild := rebuild && q.header.Mode == syncfile.ModeFull
+		if useRebuild {
+			rebuild = false // only the prefix's first full file is rebuilt from
+		}
+		applyWithRetry(ctx, sess, s, q, useRebuild, opts, res)
+		if res.Err != nil && !isReject(res.Err) {
+			skipRest(results[i+1:], res.Path)
+			break
+		}
+	}
+	return results
+}
+
+func hasFull(group []queued) bool {
+	for _, q := range group {
+		if q.header.Mode == syncfile.ModeFull {
+			return true
+		}
+	}
+	return false
+}
+
+func newResult(q queued) Result {
+	h := q.header
+	return Result{Path: q.path, Prefix: h.Prefix, Stream: h.Stream, Sequence: h.Sequence, Mode: h.Mode}
+}
+
+func skipRest(rest []Result, failed string) {
+	for i := range rest {
+		rest[i].Err = fmt.Errorf("%s: not applied: an earlier file of the prefix failed (%s)", rest[i].Path, filepath.Base(failed))
+	}
+}

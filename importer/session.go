@@ -1,0 +1,350 @@
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"tributary/internal/database"
+	"tributary/internal/exitcode"
+	"tributary/mapping"
+	"tributary/schema"
+	"tributary/syncfile"
+)
+
+// sessionSQLMode is the master session's sql_mode during an import.
+// STRICT_ALL_TABLES makes a value the master cannot store exactly fail the
+// statement (and so the file) instead of being truncated with a warning.
+// NO_ZERO_DATE and NO_ZERO_IN_DATE are left out on purpose: files carry
+// zero dates exactly as the child stored them.
+const sessionSQLMode = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
+
+// session is one pinned connection holding one prefix's lock, with the
+// session settings every import transaction of that prefix runs under.
+type session struct {
+	conn    *sql.Conn
+	prefix  string
+	lock    string
+	limits  limits
+	ensured bool
+	facts   *masterFacts
+}
+
+// ensure creates the mapping and ledger tables when they are missing, the
+// first time a file of the prefix is about to be applied: a file rejected
+// by its header or the ledger never creates them. CREATE TABLE commits, so
+// this runs before the file's transaction.
+func (s *session) ensure(ctx context.Context) error {
+	if s.ensured {
+		return nil
+	}
+	if _, err := mapping.Ensure(ctx, s.conn, s.prefix); err != nil {
+		return fmt.Errorf("create master tables: %w", sqlError(err))
+	}
+	s.ensured = true
+	return nil
+}
+
+// LockName is the GET_LOCK name that serialises imports of a prefix into
+// one master database: "tributary:<database>:<prefix>", or, when that would
+// pass MySQL's 64-character limit, "tributary:" and a hash of both. Named
+// locks are server-wide, so the database is part of the name: two master
+// databases on one server never block each other.
+func LockName(databaseName, prefix string) string {
+	name := "tributary:" + databaseName + ":" + prefix
+	if len(name) <= 64 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(databaseName + ":" + prefix))
+	return "tributary:" + hex.EncodeToString(sum[:])[:40]
+}
+
+// openSession pins a connection, takes the prefix's lock without waiting
+// (busy: exit 75) and sets the session up.
+func openSession(ctx context.Context, db *sql.DB, prefix string, facts *masterFacts, opts *Options) (*session, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	s := &session{conn: conn, prefix: prefix, facts: facts}
+	if err := s.setup(ctx, opts); err != nil {
+		s.discard()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *session) setup(ctx context.Context, opts *Options) error {
+	var dbName sql.NullString
+	var packet int64
+	if err := s.conn.QueryRowContext(ctx, "SELECT DATABASE(), @@max_allowed_packet").Scan(&dbName, &packet); err != nil {
+		return fmt.Errorf("read session: %w", sqlError(err))
+	}
+	s.lock = LockName(dbName.String, s.prefix)
+	var got sql.NullInt64
+	if err := s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", s.lock).Scan(&got); err != nil {
+		return fmt.Errorf("take lock %s: %w", s.lock, sqlError(err))
+	}
+	if !got.Valid || got.Int64 != 1 {
+		s.lock = "" // not ours to release
+		return exitcode.Wrap(exitcode.Locked, fmt.Errorf("%w: prefix %s (lock %q is held); try again later", ErrLocked, s.prefix, LockName(dbName.String, s.prefix)))
+	}
+	for _, stmt := range []string{
+		"SET SESSION sql_mode = '" + sessionSQLMode + "'",
+		// Foreign-key checks stay on: rows go in parents first and deletes
+		// run children first, so the master's own constraints hold at every
+		// statement and catch any reference that was not rewritten.
+		"SET SESSION foreign_key_checks = 1",
+	} {
+		if _, err := s.conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("set up session: %w", sqlError(err))
+		}
+	}
+	if opts.LockWaitTimeout > 0 {
+		secs := max(1, int64(opts.LockWaitTimeout.Round(time.Second)/time.Second))
+		if _, err := s.conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = ?", secs); err != nil {
+			return fmt.Errorf("set up session: %w", sqlError(err))
+		}
+	}
+	s.limits = limits{rows: 1000, bytes: int(min(max(packet/4, 64<<10), 8<<20)), params: 65000}
+	return nil
+}
+
+// close releases the lock and throws the connection away rather than
+// returning it to the pool, so its session settings never leak.
+func (s *session) close(ctx context.Context) {
+	if s.lock != "" {
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, _ = s.conn.ExecContext(cleanup, "DO RELEASE_LOCK(?)", s.lock)
+	}
+	s.discard()
+}
+
+func (s *session) discard() {
+	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = s.conn.Close()
+}
+
+// attempt is how one file is applied this time.
+type attempt struct {
+	path    string
+	rebuild bool
+	// deletionsFirst: apply the file's deletions before its upserts (see
+	// early.go), after the usual order met a unique-key collision.
+	deletionsFirst bool
+}
+
+// applyWithRetry applies one file, trying again after a deadlock or lock
+// wait timeout (the server rolled the transaction back; running it again is
+// the documented remedy), and once more with its deletions first after a
+// unique-key collision. It records the outcome in res.
+func applyWithRetry(ctx context.Context, sess *session, s *schema.Schema, q queued, rebuild bool, opts *Options, res *Result) {
+	start := time.Now()
+	backoff := opts.RetryBackoff
+	a := attempt{path: q.path, rebuild: rebuild}
+	var err error
+	for retries := 0; ; {
+		res.Attempts++
+		err = applyFile(ctx, sess, s, a, opts, res)
+		if err != nil && isUniqueConflict(err) && !a.deletionsFirst && !a.rebuild && ctx.Err() == nil {
+			warn(opts, "%s: warning: a row collides with a row the file deletes (%v); applying the file again with its deletions first", q.path, err)
+			a.deletionsFirst = true
+			continue
+		}
+		if err == nil || !database.IsRetryable(err) || retries >= opts.Retries || ctx.Err() != nil {
+			break
+		}
+		retries++
+		warn(opts, "%s: warning: %v; trying again in %s (attempt %d of %d)", q.path, err, backoff, retries+1, opts.Retries+1)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+	res.Duration = time.Since(start)
+	res.Err = fileError(ctx, q.path, err, res.Attempts)
+}
+
+func warn(opts *Options, format string, args ...any) {
+	if opts.Warn != nil {
+		opts.Warn(fmt.Sprintf(format, args...))
+	}
+}
+
+// fileError gives a file's error its exit code and names the file once.
+func fileError(ctx context.Context, path string, err error, attempts int) error {
+	var fileReject *syncfile.RejectError
+	switch {
+	case err == nil:
+		return nil
+	case interrupted(ctx, err):
+		return exitcode.Wrap(exitcode.Interrupted, fmt.Errorf("%s: interrupted; rolled back: %w", path, err))
+	case database.IsRetryable(err):
+		return exitcode.Wrap(exitcode.Failure, fmt.Errorf("%s: gave up after %d attempts, each ended by a deadlock or lock wait timeout (other sessions keep locking the same rows); rolled back: %w", path, attempts, err))
+	case errors.As(err, &fileReject):
+		return err // the reader's message already names the file
+	case exitcode.Code(err) != exitcode.Failure:
+		return err
+	}
+	if rej := asReject(path, err); rej != err {
+		return rej
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// applyFile checks one file against the master and the ledger and applies
+// it in one transaction; any error rolls everything back.
+func applyFile(ctx context.Context, sess *session, s *schema.Schema, a attempt, opts *Options, res *Result) error {
+	path, rebuild := a.path, a.rebuild
+	r, err := syncfile.Open(path, syncfile.ReaderOptions{SignKey: opts.SignKey})
+	if err != nil {
+		return err
+	}
+	defer func() { r.Close() }()
+	h := r.Header()
+	w, p, err := checkHeader(s, path, h)
+	if err != nil {
+		return err
+	}
+	found, err := mapping.LedgerFind(ctx, sess.conn, h.Prefix, h.Stream, h.Sequence)
+	if err != nil {
+		return err
+	}
+	if found != nil {
+		next, err := replay(ctx, sess, path, r, found, rebuild, opts, res)
+		if next == nil || err != nil {
+			return err
+		}
+		r.Close()
+		r = next
+	} else if err := admit(ctx, sess, h, w); err != nil {
+		return err
+	}
+	if err := sess.ensure(ctx); err != nil {
+		return err
+	}
+	return database.WithTx(ctx, sess.conn, nil, func(tx *sql.Tx) error {
+		return applyTx(ctx, tx, sess, p, a, r, w, found != nil, opts, res)
+	})
+}
+
+func checkHeader(s *schema.Schema, path string, h *syncfile.Header) (window, *plan, error) {
+	if err := validStream(h.Stream); err != nil {
+		return window{}, nil, err
+	}
+	if err := checkName(filepath.Base(path), h); err != nil {
+		return window{}, nil, err
+	}
+	w, err := parseWindow(h)
+	if err != nil {
+		return window{}, nil, err
+	}
+	p, err := newPlan(s, h)
+	return w, p, err
+}
+
+// admit checks a file never applied before against the prefix's history.
+func admit(ctx context.Context, sess *session, h *syncfile.Header, w window) error {
+	last, err := mapping.LedgerLast(ctx, sess.conn, h.Prefix)
+	if err != nil {
+		return err
+	}
+	seen, err := mapping.LedgerStreamSeen(ctx, sess.conn, h.Prefix, h.Stream)
+	if err != nil {
+		return err
+	}
+	return checkOrder(h, w, ledgerView{last: last, streamSeen: seen})
+}
+
+// replay handles a file the ledger already lists. It reads the file to
+// its verified trailer to learn its checksum: the same file is skipped
+// (nil reader), a different one rejected. With rebuild, the latest applied
+// full file may be applied again: a reader opened afresh is returned.
+func replay(ctx context.Context, sess *session, path string, r *syncfile.Reader, found *mapping.LedgerEntry, rebuild bool, opts *Options, res *Result) (*syncfile.Reader, error) {
+	h := *r.Header()
+	sha, records, err := drain(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkReplay(&h, sha, found); err != nil {
+		return nil, err
+	}
+	if !rebuild {
+		res.Skipped, res.Records = true, records
+		return nil, nil
+	}
+	last, err := mapping.LedgerLast(ctx, sess.conn, h.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	if last.Stream != found.Stream || last.Sequence != found.Sequence {
+		return nil, rejectf(ErrStale, "--rebuild from sequence %d: the master has applied newer files since (sequence %d of stream %s); rebuilding from this one would roll it back", h.Sequence, last.Sequence, last.Stream)
+	}
+	return syncfile.Open(path, syncfile.ReaderOptions{SignKey: opts.SignKey})
+}
+
+// drain reads a file to its end, which verifies it, and returns its checksum.
+func drain(ctx context.Context, r *syncfile.Reader) (string, int64, error) {
+	for n := 0; ; n++ {
+		if n%10000 == 0 && ctx.Err() != nil {
+			return "", 0, ctx.Err()
+		}
+		_, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			t := r.Trailer()
+			return t.SHA256, t.Records, nil
+		}
+		if err != nil {
+			return "", 0, err
+		}
+	}
+}
+
+func applyTx(ctx context.Context, tx *sql.Tx, sess *session, p *plan, a attempt, r *syncfile.Reader, w window, replace bool, opts *Options, res *Result) error {
+	path := a.path
+	store, err := mapping.NewStore(tx, p.header.Prefix)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	lim := sess.limits
+	lim.rows = opts.BatchRows
+	run := newFileRun(path, p, tx, store, lim, sess.facts, opts, res)
+	defer run.close()
+	if a.rebuild {
+		if err := run.rebuild(ctx); err != nil {
+			return fmt.Errorf("--rebuild: %w", err)
+		}
+	}
+	if a.deletionsFirst {
+		sets, err := prescan(ctx, path, p, opts)
+		if err != nil {
+			return err
+		}
+		if err := run.earlyDeletions(ctx, sets); err != nil {
+			return err
+		}
+	}
+	if err := run.apply(ctx, r); err != nil {
+		return err
+	}
+	run.finish()
+	t := r.Trailer()
+	res.Records = t.Records
+	h := p.header
+	return mapping.LedgerRecord(ctx, tx, &mapping.LedgerEntry{
+		Prefix: h.Prefix, Stream: h.Stream, Sequence: h.Sequence, Mode: h.Mode,
+		Since: w.since, Until: w.until, SHA256: t.SHA256, Records: t.Records,
+		Inserted: res.Inserted, Updated: res.Updated, Deleted: res.Deleted,
+		FileName: filepath.Base(path),
+	}, replace)
+}
