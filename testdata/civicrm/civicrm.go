@@ -78,8 +78,23 @@ func CreateSchema(ctx context.Context, db *sql.DB, generation string) error {
 	if err != nil {
 		return err
 	}
+	// Seed rows take CURRENT_TIMESTAMP defaults: a pinned clock keeps two
+	// schemas created at different moments identical.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	restore, err := pinSession(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer restore()
+	if _, err := conn.ExecContext(ctx, "SET timestamp = ?", baseTime.Unix()); err != nil {
+		return err
+	}
 	for i, stmt := range stmts {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("civicrm %s schema: statement %d (%s): %w", generation, i+1, firstLine(stmt), err)
 		}
 	}
