@@ -20,15 +20,62 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// DefaultMaxLineBytes bounds one line, so a damaged or hostile file cannot
-// make the reader allocate without limit.
-const DefaultMaxLineBytes = 64 << 20
+// Limits a reader puts on a file, so a damaged or hostile file can make it
+// neither allocate nor work without bound. Each is far above anything
+// export writes; a file past one is rejected (exit 3) with a message that
+// names the limit.
+const (
+	// DefaultMaxLineBytes bounds one line (the reader holds a line at once).
+	DefaultMaxLineBytes = 64 << 20
+	// DefaultMaxDepth bounds the nesting of JSON values. Export writes a
+	// depth of at most 4 (the header's tables); the JSON validator recurses
+	// once per level, so a line of 20 MB of "[" would overflow the stack.
+	DefaultMaxDepth = 32
+	// DefaultMaxBytes bounds the uncompressed content of a whole file.
+	DefaultMaxBytes = 256 << 30
+	// DefaultMaxRecords bounds the number of record lines.
+	DefaultMaxRecords = 1 << 32
+	// DefaultMaxRatio bounds how many times larger than its compressed size
+	// a gzip file may grow (a gzip bomb grows about 1000 times). Export's
+	// files grow 5 to 20 times; the ratio is checked only past
+	// ratioFloorBytes, so small, very repetitive files always pass.
+	DefaultMaxRatio = 200
+	ratioFloorBytes = 64 << 20
+)
 
-// ReaderOptions set what a reader demands of a file.
+// ReaderOptions set what a reader demands of a file. Zero limits mean the
+// defaults above.
 type ReaderOptions struct {
 	// SignKey, when set, makes a valid HMAC in the trailer mandatory.
 	SignKey      []byte
-	MaxLineBytes int // 0 means DefaultMaxLineBytes
+	MaxLineBytes int   // 0 means DefaultMaxLineBytes
+	MaxDepth     int   // 0 means DefaultMaxDepth
+	MaxBytes     int64 // uncompressed bytes; 0 means DefaultMaxBytes
+	MaxRecords   int64 // 0 means DefaultMaxRecords
+	MaxRatio     int64 // uncompressed per compressed byte of a gzip file; 0 means DefaultMaxRatio
+
+	ratioFloor int64 // tests lower it; 0 means ratioFloorBytes
+}
+
+func (o *ReaderOptions) setDefaults() {
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxRecords <= 0 {
+		o.MaxRecords = DefaultMaxRecords
+	}
+	if o.MaxRatio <= 0 {
+		o.MaxRatio = DefaultMaxRatio
+	}
+	if o.ratioFloor <= 0 {
+		o.ratioFloor = ratioFloorBytes
+	}
 }
 
 // Record is one record line. Row and the byte slices behind it are valid
@@ -50,6 +97,8 @@ type Reader struct {
 	path    string
 	opts    ReaderOptions
 	file    *os.File
+	raw     countingReader // the file's bytes as read from disk
+	read    int64          // uncompressed bytes read so far
 	gz      *gzip.Reader
 	br      *bufio.Reader
 	sum     hash.Hash
@@ -67,9 +116,7 @@ type Reader struct {
 // Open opens a sync file (gzip or plain, told apart by its first bytes) and
 // reads and checks its header.
 func Open(path string, opts ReaderOptions) (*Reader, error) {
-	if opts.MaxLineBytes <= 0 {
-		opts.MaxLineBytes = DefaultMaxLineBytes
-	}
+	opts.setDefaults()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open sync file: %w", err)
@@ -86,7 +133,8 @@ func Open(path string, opts ReaderOptions) (*Reader, error) {
 }
 
 func (r *Reader) init() error {
-	raw := bufio.NewReaderSize(r.file, 256<<10)
+	r.raw.r = r.file
+	raw := bufio.NewReaderSize(&r.raw, 256<<10)
 	magic, _ := raw.Peek(2)
 	var src io.Reader = raw
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -120,6 +168,9 @@ func (r *Reader) readLine() ([]byte, error) {
 		chunk, err := r.br.ReadSlice('\n')
 		if len(r.long)+len(chunk) > r.opts.MaxLineBytes {
 			return nil, reject(r.path, r.line+1, "line longer than %d bytes", r.opts.MaxLineBytes)
+		}
+		if err := r.count(len(chunk)); err != nil {
+			return nil, err
 		}
 		switch {
 		case err == nil:
@@ -159,8 +210,84 @@ func (r *Reader) readError(err error) error {
 	return reject(r.path, r.line+1, "damaged or truncated compressed data: %v", err)
 }
 
+// count adds n uncompressed bytes to the file's total and checks the
+// limits on the whole file's size.
+func (r *Reader) count(n int) error {
+	r.read += int64(n)
+	if r.read > r.opts.MaxBytes {
+		return reject(r.path, r.line+1, "file larger than %d bytes uncompressed", r.opts.MaxBytes)
+	}
+	if r.gz != nil && r.read > r.opts.ratioFloor && r.read/r.opts.MaxRatio > r.raw.n {
+		return reject(r.path, r.line+1, "compressed data grows more than %d times (%d bytes from %d): not a file export writes (a gzip bomb?)", r.opts.MaxRatio, r.read, r.raw.n)
+	}
+	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// validJSON checks a line's nesting depth before the JSON validator, which
+// recurses once per level, sees it; then the line itself.
+func (r *Reader) validJSON(line []byte, lineNo int64) error {
+	if depth, ok := withinDepth(line, r.opts.MaxDepth); !ok {
+		return reject(r.path, lineNo, "JSON nested deeper than %d levels (at least %d)", r.opts.MaxDepth, depth)
+	}
+	if !gjson.ValidBytes(line) {
+		return reject(r.path, lineNo, "not valid JSON")
+	}
+	return nil
+}
+
+// withinDepth reports whether the brackets and braces of a JSON text,
+// outside its strings, nest no deeper than limit. It does not validate:
+// it only makes validation safe. On failure it returns the depth reached.
+func withinDepth(line []byte, limit int) (int, bool) {
+	// The common case, cheaply: too few openers to nest too deep.
+	if bytes.Count(line, []byte{'['})+bytes.Count(line, []byte{'{'}) <= limit {
+		return 0, true
+	}
+	depth := 0
+	inString := false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth > limit {
+				return depth, false
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return depth, true
+}
+
 func (r *Reader) parseHeader(line []byte) error {
-	if !gjson.ValidBytes(line) || !gjson.ParseBytes(line).IsObject() {
+	if depth, ok := withinDepth(line, r.opts.MaxDepth); !ok {
+		return reject(r.path, 1, "JSON nested deeper than %d levels (at least %d)", r.opts.MaxDepth, depth)
+	}
+	if !gjson.ValidBytes(line) || !gjson.ParseBytes(line).IsObject() || !gjson.ParseBytes(line).IsObject() {
 		return reject(r.path, 1, "not a tributary sync file (the first line is not a JSON header)")
 	}
 	if f := gjson.GetBytes(line, "format"); f.String() != Format {
@@ -230,8 +357,8 @@ func (r *Reader) Next() (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !gjson.ValidBytes(line) {
-		return nil, reject(r.path, r.line, "not valid JSON")
+	if err := r.validJSON(line, r.line); err != nil {
+		return nil, err
 	}
 	obj := gjson.ParseBytes(line)
 	if !obj.IsObject() {
@@ -241,6 +368,9 @@ func (r *Reader) Next() (*Record, error) {
 		return nil, r.finish(obj, sumBefore)
 	}
 	r.records++
+	if r.records > r.opts.MaxRecords {
+		return nil, reject(r.path, r.line, "more than %d records", r.opts.MaxRecords)
+	}
 	if err := r.parseRecord(obj); err != nil {
 		return nil, err
 	}
