@@ -30,6 +30,8 @@ type exportOptions struct {
 	overlap time.Duration
 	noGzip  bool
 	verbose bool
+	signKey string
+	metrics string
 }
 
 func (o *exportOptions) AddFlags(flags *pflag.FlagSet) {
@@ -43,6 +45,8 @@ func (o *exportOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.DurationVar(&o.overlap, "overlap", 0, "re-read this long before the previous window's end")
 	flags.BoolVar(&o.noGzip, "no-gzip", false, "write plain .jsonl instead of .jsonl.gz")
 	flags.BoolVarP(&o.verbose, "verbose", "v", false, "print a per-table summary on standard error")
+	flags.StringVar(&o.signKey, "sign-key-file", "", "file holding the key shared with the master: the file's trailer carries an HMAC made with it (must not be readable by others)")
+	flags.StringVar(&o.metrics, "metrics-file", "", "write Prometheus metrics to this file (for node_exporter's textfile collector), atomically")
 }
 
 func (o *exportOptions) Check() error {
@@ -117,47 +121,81 @@ exports of one prefix from running at once: the second exits 75 at once.
 An export with no changes still writes a small file: it keeps the sequence
 contiguous and tells the master the child is alive. Files are written as
 .NAME.tmp and renamed when complete. The state and lock files live in OUT
-by default, so move only the sync files, by name:
+by default, so never move dotfiles: move the sync files only, and let the
+master's "import --inbox" pick them up:
 
-  */15 * * * * tributary export --defaults-file /etc/tributary/child.cnf --prefix nyc --map civicrm --out /var/spool/tributary/out && rsync -a --remove-source-files /var/spool/tributary/out/*.jsonl.gz master:/var/spool/tributary/inbox/
+  */15 * * * * tributary export --defaults-file /etc/tributary/child.cnf --prefix nyc --map civicrm --out /var/spool/tributary/out >/dev/null && rsync -a --remove-source-files --exclude '.*' --exclude '*.tmp' /var/spool/tributary/out/ master:/var/spool/tributary/inbox/
+
+--sign-key-file FILE signs each file (an HMAC-SHA256 in its trailer) with a
+key shared with the master, which then rejects unsigned or forged files.
+--metrics-file FILE writes Prometheus metrics for node_exporter's textfile
+collector (see README, Monitoring).
 
 ` + exitCodesHelp
 
 func runExport(ctx context.Context, c *cobra.Command, opts *exportOptions) error {
+	started := time.Now()
+	res, err := exportOnce(ctx, c, opts)
+	if opts.metrics != "" && exitcode.Code(err) != exitcode.Usage {
+		if merr := writeExportMetrics(opts.metrics, opts.prefix, res, err, time.Since(started)); merr != nil {
+			fmt.Fprintf(c.ErrOrStderr(), "tributary: warning: %v\n", merr)
+		}
+	}
+	return err
+}
+
+func exportOnce(ctx context.Context, c *cobra.Command, opts *exportOptions) (*export.Result, error) {
 	m, err := schema.LoadMap(opts.mapName)
 	if err != nil {
-		return exitcode.Wrap(exitcode.Usage, err)
+		return nil, exitcode.Wrap(exitcode.Usage, err)
 	}
+	key, err := readSignKey(opts.signKey)
+	if err != nil {
+		return nil, err
+	}
+	// The lock first: a second export of the prefix exits 75 at once, even
+	// while the database is slow or down.
+	statePath := opts.state
+	if statePath == "" {
+		statePath = export.DefaultStatePath(opts.out, opts.prefix)
+	}
+	lock, err := export.LockState(statePath)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
 	stderr := c.ErrOrStderr()
 	db, err := opts.conn.open(ctx, c.Flags(), stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.Close()
 	s, err := schema.Resolve(ctx, db, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res, err := export.Run(ctx, db, s, export.Options{
 		Prefix:      opts.prefix,
 		OutDir:      opts.out,
-		StatePath:   opts.state,
+		StatePath:   statePath,
+		HeldLock:    lock,
 		Full:        opts.full,
 		Lag:         opts.lag,
 		Overlap:     opts.overlap,
 		Gzip:        !opts.noGzip,
+		SignKey:     key,
 		ToolVersion: c.Root().Version,
 		Progress:    progressTo(progress.ForTerminal(stderr)),
 		Warn:        func(msg string) { fmt.Fprintf(stderr, "tributary: warning: %s\n", msg) },
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if opts.verbose {
 		printSummary(stderr, res)
 	}
 	fmt.Fprintln(c.OutOrStdout(), res.Path)
-	return nil
+	return &res, nil
 }
 
 // progressTo shows each table as a phase of the terminal's progress bar.

@@ -56,7 +56,7 @@ func TestExportHelpExplains(t *testing.T) {
 	for _, want := range []string{
 		"[since, until)", "--lag", "INNODB_TRX", "PROCESS privilege", "DATETIME", "@@global.time_zone", "--overlap",
 		"state file", ".tributary-PREFIX.state", "0600", "new stream", "exits 75",
-		"*/15 * * * * tributary export --defaults-file /etc/tributary/child.cnf --prefix nyc --map civicrm --out /var/spool/tributary/out && rsync -a --remove-source-files",
+		"*/15 * * * * tributary export --defaults-file /etc/tributary/child.cnf --prefix nyc --map civicrm --out /var/spool/tributary/out >/dev/null && rsync -a --remove-source-files --exclude '.*'",
 		"Exit codes:", "130",
 	} {
 		if !strings.Contains(out, want) {

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,16 +24,22 @@ import (
 type importOptions struct {
 	conn            *connectionOptions
 	mapName         string
+	inbox           string
 	rebuild         bool
+	dryRun          bool
 	verbose         bool
 	signKeyFile     string
+	metricsFile     string
 	lockWaitTimeout time.Duration
 }
 
 func (o *importOptions) AddFlags(flags *pflag.FlagSet) {
 	o.conn.AddFlags(flags)
 	flags.StringVar(&o.mapName, "map", "", "sync map file, or a built-in preset name ("+strings.Join(schema.PresetNames(), ", ")+")")
+	flags.StringVar(&o.inbox, "inbox", "", "apply every complete sync file in this directory and move each to DIR/done/ or DIR/failed/ (instead of naming files)")
 	flags.BoolVar(&o.rebuild, "rebuild", false, "delete the prefix's rows and mapping first, then insert its full file afresh (new master IDs)")
+	flags.BoolVar(&o.dryRun, "dry-run", false, "run every check and all the work, then roll back: print what would change, change nothing")
+	flags.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus metrics to this file (for node_exporter's textfile collector), atomically")
 	flags.BoolVarP(&o.verbose, "verbose", "v", false, "print each table's inserted, updated and deleted rows on standard error")
 	flags.StringVar(&o.signKeyFile, "sign-key-file", "", "file holding the key children sign with: unsigned or wrongly signed files are rejected (must not be readable by others)")
 	flags.DurationVar(&o.lockWaitTimeout, "lock-wait-timeout", 0, "how long one statement waits for a row lock held by another session before the file is tried again (default: the server's innodb_lock_wait_timeout)")
@@ -41,10 +49,19 @@ func (o *importOptions) Check(args []string) error {
 	switch {
 	case o.mapName == "":
 		return exitcode.Errorf(exitcode.Usage, "--map is required")
-	case len(args) == 0:
-		return exitcode.Errorf(exitcode.Usage, "name at least one sync file (see tributary import --help)")
+	case o.inbox != "" && len(args) > 0:
+		return exitcode.Errorf(exitcode.Usage, "give either --inbox DIR or sync files, not both")
+	case o.inbox != "" && o.rebuild:
+		return exitcode.Errorf(exitcode.Usage, "--rebuild cannot be combined with --inbox: name the full file to rebuild from (tributary import --rebuild FILE)")
+	case o.inbox == "" && len(args) == 0:
+		return exitcode.Errorf(exitcode.Usage, "name at least one sync file, or --inbox DIR (see tributary import --help)")
 	case o.lockWaitTimeout < 0:
 		return exitcode.Errorf(exitcode.Usage, "--lock-wait-timeout must not be negative")
+	}
+	if o.inbox != "" {
+		if info, err := os.Stat(o.inbox); err != nil || !info.IsDir() {
+			return exitcode.Errorf(exitcode.Usage, "--inbox %s: not an existing directory", o.inbox)
+		}
 	}
 	for _, path := range args {
 		if _, err := os.Stat(path); err != nil {
@@ -57,7 +74,7 @@ func (o *importOptions) Check(args []string) error {
 func newImportCommand() *cobra.Command {
 	opts := &importOptions{conn: newConnectionOptions("master", "", "TRIBUTARY_DSN")}
 	c := &cobra.Command{
-		Use:   "import --dsn DSN --map MAP [--rebuild] [-v] FILE...",
+		Use:   "import --dsn DSN --map MAP [--rebuild] [--dry-run] [-v] FILE... | --inbox DIR",
 		Short: "Apply sync files on the master",
 		Long:  importHelp,
 		Args:  usageArgs(cobra.ArbitraryArgs),
@@ -101,14 +118,35 @@ The mapping and ledger tables are created on the first import; after that an
 account with SELECT, INSERT, UPDATE and DELETE on the database is enough.
 Each file's outcome is one line on standard error; -v adds one line per table.
 
-From cron, every ten minutes, moving applied files out of the inbox:
+--inbox DIR applies every complete sync file in DIR, in order of (prefix,
+sequence), ignoring dotfiles, *.tmp and other names (rsync and scp use those
+while a transfer is in flight). Each applied or already applied file moves to
+DIR/done/; each rejected one to DIR/failed/, with NAME.why beside it saying
+what went wrong, when, and what to do. A prefix stops at its first file that
+is not applied (its later files wait in the inbox) while other prefixes go
+on; a prefix whose lock is busy, or a failure that is not the file's fault,
+leaves its files for the next run. The exit code is 0 only when nothing
+failed. From cron, only problems are printed (-v prints every file).
 
-  */10 * * * * cd /var/spool/tributary/inbox && ls *.jsonl* >/dev/null 2>&1 && tributary import --defaults-file /etc/tributary/master.cnf --map civicrm *.jsonl* && mv *.jsonl* ../done/
+--dry-run does every check and all the work of each file, then rolls it back
+and prints, per table, what would change; the master's rows stay exactly as
+they were (only AUTO_INCREMENT counters move, as with any rolled-back insert).
+Of several files of one prefix only the first that would change something is
+tried, since the next builds on it. With --inbox, nothing is moved.
+
+--metrics-file FILE writes Prometheus metrics (last success and window end
+per prefix, rows by table and operation, duration, rejected files) for
+node_exporter's textfile collector; see README.md.
+
+From cron, every ten minutes:
+
+  */10 * * * * tributary import --defaults-file /etc/tributary/master.cnf --map civicrm --inbox /var/spool/tributary/inbox --metrics-file /var/lib/node_exporter/textfile/tributary_import.prom
 
 ` + exitCodesHelp
 
 func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files []string) error {
 	stderr := c.ErrOrStderr()
+	started := time.Now()
 	m, err := schema.LoadMap(opts.mapName)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
@@ -127,19 +165,108 @@ func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files
 		return err
 	}
 	bar := progress.ForTerminal(stderr)
-	results, err := importer.Run(ctx, db.DB, s, files, importer.Options{
+	_, quiet := bar.(progress.Nop)
+	iopts := importer.Options{
 		Rebuild:         opts.rebuild,
+		DryRun:          opts.dryRun,
 		SignKey:         key,
 		LockWaitTimeout: opts.lockWaitTimeout,
 		Progress:        importProgress(bar),
 		Warn:            func(msg string) { fmt.Fprintf(stderr, "tributary: %s\n", msg) },
-	})
-	bar.End()
-	printResults(stderr, results, opts.verbose)
+	}
+	var results []importer.Result
+	if opts.inbox != "" {
+		var inbox []importer.InboxFile
+		inbox, err = importer.RunInbox(ctx, db.DB, s, opts.inbox, iopts)
+		bar.End()
+		printInbox(stderr, inbox, (opts.verbose || !quiet) && !opts.dryRun)
+		for _, f := range inbox {
+			r := f.Result
+			if f.Waiting && r.Err == nil {
+				r.NotTried = true // left in the inbox, untouched
+			}
+			results = append(results, r)
+		}
+	} else {
+		results, err = importer.Run(ctx, db.DB, s, files, iopts)
+		bar.End()
+		printResults(stderr, results, opts.verbose, opts.dryRun)
+	}
+	if opts.dryRun {
+		printDryRun(c.OutOrStdout(), results)
+	} else if opts.metricsFile != "" {
+		if merr := writeImportMetrics(ctx, opts.metricsFile, db.DB, results, err, time.Since(started)); merr != nil {
+			fmt.Fprintf(stderr, "tributary: warning: %v\n", merr)
+		}
+	}
+	if err != nil && failed(results) == 0 {
+		return err // it happened before any file: no line above says why
+	}
 	if err != nil {
 		return exitcode.Wrap(exitcode.Code(err), fmt.Errorf("%d of %d files not applied (see above)", failed(results), len(results)))
 	}
 	return nil
+}
+
+// printInbox says what happened to each file of the inbox: problems
+// always, applied files only when verbose (a quiet cron mail means all is
+// well).
+func printInbox(w io.Writer, files []importer.InboxFile, verbose bool) {
+	waiting := map[string]int{}
+	for _, f := range files {
+		name := filepath.Base(f.Path)
+		switch {
+		case f.NotTried:
+			fmt.Fprintf(w, "tributary: %s: not tried in this dry run (it follows a file of prefix %s whose changes a dry run does not keep)\n", name, f.Prefix)
+		case f.Err != nil && f.Why != "":
+			fmt.Fprintf(w, "tributary: %v\ntributary: moved %s to %s; %s says what to do\n", f.Err, name, filepath.Dir(f.MovedTo), f.Why)
+		case f.Err != nil:
+			fmt.Fprintf(w, "tributary: %v\n", f.Err)
+		case f.Waiting:
+		case verbose:
+			printResults(w, []importer.Result{f.Result}, true, false)
+		}
+		if f.Waiting && !f.NotTried {
+			waiting[f.Prefix]++
+		}
+	}
+	for _, prefix := range sortedKeys(waiting) {
+		fmt.Fprintf(w, "tributary: prefix %s: %d file(s) left in the inbox for the next run\n", prefix, waiting[prefix])
+	}
+}
+
+// printDryRun tells, per file and table, what an import would change.
+func printDryRun(w io.Writer, results []importer.Result) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range results {
+		name := filepath.Base(r.Path)
+		switch {
+		case r.NotTried:
+			fmt.Fprintf(tw, "%s: not tried (it follows an earlier file of prefix %s)\n", name, r.Prefix)
+		case r.Err != nil:
+			fmt.Fprintf(tw, "%s: would be rejected or fail: %v\n", name, r.Err)
+		case r.Skipped:
+			fmt.Fprintf(tw, "%s: already applied; nothing would change\n", name)
+		default:
+			fmt.Fprintf(tw, "%s: would apply prefix %s sequence %d (%s): %d inserted, %d updated, %d deleted\n",
+				name, r.Prefix, r.Sequence, r.Mode, r.Inserted, r.Updated, r.Deleted)
+			fmt.Fprintln(tw, "  TABLE\tINSERT\tUPDATE\tDELETE")
+			for _, t := range r.Tables {
+				fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\n", t.Table, t.Inserted, t.Updated, t.Deleted)
+			}
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "dry run: everything was rolled back; the master is unchanged")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // readSignKey reads the shared signing key; like an option file, it must
@@ -184,12 +311,14 @@ func importProgress(r progress.Reporter) func(importer.Progress) {
 }
 
 // printResults writes one line per file, and with verbose one per table.
-func printResults(w io.Writer, results []importer.Result, verbose bool) {
+// In a dry run only errors are written here (printDryRun tells the rest).
+func printResults(w io.Writer, results []importer.Result, verbose, dryRun bool) {
 	for _, r := range results {
 		name := filepath.Base(r.Path)
 		switch {
 		case r.Err != nil:
 			fmt.Fprintf(w, "tributary: %v\n", r.Err)
+		case dryRun || r.NotTried:
 		case r.Skipped:
 			fmt.Fprintf(w, "tributary: %s: already applied (prefix %s, sequence %d); nothing changed\n", name, r.Prefix, r.Sequence)
 		default:

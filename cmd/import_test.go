@@ -30,7 +30,8 @@ func TestImportHelpExplains(t *testing.T) {
 	for _, want := range []string{
 		"(prefix, sequence)", "one transaction", "mapping_master_PREFIX", "tributary_ledger", "--rebuild",
 		"export --full", "exits 75", "SELECT, INSERT, UPDATE and DELETE", "-v",
-		"*/10 * * * * cd /var/spool/tributary/inbox && ls *.jsonl* >/dev/null 2>&1 && tributary import --defaults-file /etc/tributary/master.cnf --map civicrm *.jsonl*",
+		"*/10 * * * * tributary import --defaults-file /etc/tributary/master.cnf --map civicrm --inbox /var/spool/tributary/inbox",
+		"--inbox DIR", "DIR/done/", "DIR/failed/", "NAME.why", "--dry-run", "--metrics-file",
 		"Exit codes:", "130",
 	} {
 		if !strings.Contains(out, want) {

@@ -35,7 +35,7 @@ child prefix linking child IDs to master IDs.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.Errorf(exitcode.Usage, "%v (see %s --help)", err, c.CommandPath())
 	})
-	root.AddCommand(newCheckCommand(), newExportCommand(), newImportCommand())
+	root.AddCommand(newCheckCommand(), newExportCommand(), newImportCommand(), newStatusCommand(), newVerifyCommand())
 	return root
 }
 

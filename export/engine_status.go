@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,7 +22,9 @@ var writerLine = regexp.MustCompile(`^---TRANSACTION [0-9]+, ACTIVE (?:\([A-Z ]+
 // has read it for 100 ms, so a monitor polling it often can hide a
 // transaction from us indefinitely. The status output is built afresh on
 // every call. ok is false when the account may not run it.
-func oldestWriterFromStatus(ctx context.Context, conn *sql.Conn, now time.Time) (oldest time.Time, ok bool, err error) {
+// The ages it prints count from the server's real clock, SYSDATE(), which a
+// session's SET timestamp does not move.
+func oldestWriterFromStatus(ctx context.Context, conn *sql.Conn) (oldest time.Time, ok bool, err error) {
 	var kind, name, status string
 	err = conn.QueryRowContext(ctx, "SHOW ENGINE INNODB STATUS").Scan(&kind, &name, &status)
 	if isAccessDenied(err) {
@@ -43,6 +46,14 @@ func oldestWriterFromStatus(ctx context.Context, conn *sql.Conn, now time.Time) 
 	}
 	if maxAge < 0 {
 		return time.Time{}, true, nil
+	}
+	var sysdate string
+	if err := conn.QueryRowContext(ctx, "SELECT SYSDATE(6)").Scan(&sysdate); err != nil {
+		return time.Time{}, false, err
+	}
+	now, err := time.Parse(dbTime, sysdate)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("database clock %q: %w", sysdate, err)
 	}
 	// "ACTIVE N sec" is whole seconds, rounded down; one more second covers
 	// a statement whose NOW() was taken before InnoDB registered it.

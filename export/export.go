@@ -45,6 +45,9 @@ type Options struct {
 	// stop the export; each warning is one line.
 	Warn func(string)
 
+	// HeldLock is the prefix's lock when the caller took it (LockState);
+	// otherwise Run takes it itself.
+	HeldLock *StateLock
 	// atClock lets tests set the session's clock (SET timestamp) before the
 	// export reads it.
 	atClock func(context.Context, *sql.Conn) error
@@ -118,11 +121,13 @@ func Run(ctx context.Context, db *sqlx.DB, s *schema.Schema, opts Options) (Resu
 	if err := opts.check(); err != nil {
 		return Result{}, err
 	}
-	lock, err := acquireLock(opts.StatePath + ".lock")
-	if err != nil {
-		return Result{}, err
+	if opts.HeldLock == nil {
+		lock, err := acquireLock(opts.StatePath + ".lock")
+		if err != nil {
+			return Result{}, err
+		}
+		defer lock.release()
 	}
-	defer lock.release()
 	prev, err := LoadState(opts.StatePath, opts.Prefix)
 	if err != nil {
 		return Result{}, err

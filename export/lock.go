@@ -37,3 +37,21 @@ func acquireLock(path string) (*lockFile, error) {
 
 // release drops the lock.
 func (l *lockFile) release() { l.f.Close() }
+
+// StateLock is the prefix's export lock, taken before Run by a caller
+// that wants a second export to exit 75 at once, before it connects to the
+// database or reads the map.
+type StateLock struct{ l *lockFile }
+
+// LockState takes the lock beside the state file (STATE.lock) without
+// waiting; a busy lock is ErrLocked with exit code 75.
+func LockState(statePath string) (*StateLock, error) {
+	l, err := acquireLock(statePath + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	return &StateLock{l: l}, nil
+}
+
+// Release drops the lock.
+func (s *StateLock) Release() { s.l.release() }

@@ -71,7 +71,7 @@ func readClock(ctx context.Context, conn *sql.Conn) (clock, error) {
 		// took its NOW(): one second of margin covers both.
 		c.oldest = t.Add(-time.Second)
 	}
-	fromStatus, ok, err := oldestWriterFromStatus(ctx, conn, c.now)
+	fromStatus, ok, err := oldestWriterFromStatus(ctx, conn)
 	if err != nil {
 		return clock{}, fmt.Errorf("read open transactions: %w", err)
 	}

@@ -6,8 +6,12 @@ import (
 	"slices"
 )
 
-// keysPerStatement bounds the composite keys matched by one statement.
+// keysPerStatement bounds the composite keys matched by one statement;
+// keySizes are the sizes a shorter chunk is padded to (ascending, the last
+// is keysPerStatement).
 const keysPerStatement = 200
+
+var keySizes = []int{8, 40, keysPerStatement}
 
 // flushComposite applies a batch of a table whose key is made of
 // references: the key is rewritten to master IDs, rows with that key are
@@ -74,13 +78,13 @@ func (w *tableWriter) existingKeys(ctx context.Context, keys [][]any) (map[strin
 }
 
 // matchKeys calls fn with the key of every row of table whose key is one
-// of keys, padding each statement to keysPerStatement keys.
+// of keys, padding each statement to one of keySizes.
 func (f *fileRun) matchKeys(ctx context.Context, table string, keyCols []string, keys [][]any, fn func([]any)) error {
-	q, err := selectKeysSQL(table, keyCols, keysPerStatement)
-	if err != nil {
-		return err
-	}
-	return paddedKeys(keys, func(args []any) error {
+	return paddedKeys(keys, func(size int, args []any) error {
+		q, err := selectKeysSQL(table, keyCols, size)
+		if err != nil {
+			return err
+		}
 		return f.query(ctx, q, args, func(scan func(...any) error) error {
 			key := make([]any, len(keyCols))
 			ptrs := make([]any, len(keyCols))
@@ -96,16 +100,23 @@ func (f *fileRun) matchKeys(ctx context.Context, table string, keyCols []string,
 	})
 }
 
-// paddedKeys flattens keys into chunks of keysPerStatement, repeating the
-// last key to fill a short chunk.
-func paddedKeys(keys [][]any, fn func(args []any) error) error {
+// paddedKeys flattens keys into chunks of up to keysPerStatement, each
+// padded to one of keySizes by repeating its last key; fn gets the size.
+func paddedKeys(keys [][]any, fn func(size int, args []any) error) error {
 	for start := 0; start < len(keys); start += keysPerStatement {
 		end := min(start+keysPerStatement, len(keys))
+		size := keysPerStatement
+		for _, s := range keySizes {
+			if end-start <= s {
+				size = s
+				break
+			}
+		}
 		var args []any
-		for i := start; i < start+keysPerStatement; i++ {
+		for i := start; i < start+size; i++ {
 			args = append(args, keys[min(i, end-1)]...)
 		}
-		if err := fn(args); err != nil {
+		if err := fn(size, args); err != nil {
 			return err
 		}
 	}

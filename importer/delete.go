@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"tributary/mapping"
 	"tributary/schema"
 )
 
@@ -130,18 +129,18 @@ func (d *deleter) referencing(ctx context.Context, r *schema.Table, ref *schema.
 // one of ids of table target (a polymorphic column: with target named by
 // its discriminator).
 func (f *fileRun) rowsReferencing(ctx context.Context, t *schema.Table, ref *schema.Reference, target string, ids []int64) ([][]any, error) {
-	var q string
-	var err error
-	if ref.Polymorphic() {
-		q, err = selectPolySQL(t.Name, t.Key, ref.TableFrom, ref.Column, mapping.ChunkSize)
-	} else {
-		q, err = selectInSQL(t.Name, t.Key, ref.Column, mapping.ChunkSize)
-	}
-	if err != nil {
-		return nil, err
-	}
 	var found [][]any
-	err = padded(ids, func(args []any) error {
+	err := padded(ids, func(size int, args []any) error {
+		var q string
+		var err error
+		if ref.Polymorphic() {
+			q, err = selectPolySQL(t.Name, t.Key, ref.TableFrom, ref.Column, size)
+		} else {
+			q, err = selectInSQL(t.Name, t.Key, ref.Column, size)
+		}
+		if err != nil {
+			return err
+		}
 		if ref.Polymorphic() {
 			args = append(args, target)
 		}
@@ -230,13 +229,12 @@ func (d *deleter) runSetNull(ctx context.Context) error {
 		return targets[i].column < targets[j].column
 	})
 	for _, k := range targets {
-		q, err := setNullInSQL(k.table, []string{k.column}, k.column, mapping.ChunkSize)
-		if err != nil {
-			return err
-		}
-		q = d.keepAuto(q, k.table, []string{k.column})
-		err = padded(d.setNull[k], func(args []any) error {
-			_, err := d.f.exec(ctx, q, args)
+		err := padded(d.setNull[k], func(size int, args []any) error {
+			q, err := setNullInSQL(k.table, []string{k.column}, k.column, size)
+			if err != nil {
+				return err
+			}
+			_, err = d.f.exec(ctx, d.keepAuto(q, k.table, []string{k.column}), args)
 			return err
 		})
 		if err != nil {
@@ -259,13 +257,12 @@ func (d *deleter) clearDeferred(ctx context.Context, t *schema.Table) error {
 	if len(cols) == 0 || len(ids) == 0 || !t.Mapped {
 		return nil
 	}
-	q, err := setNullInSQL(t.Name, cols, t.Key[0], mapping.ChunkSize)
-	if err != nil {
-		return err
-	}
-	q = d.keepAuto(q, t.Name, cols)
-	err = padded(ids, func(args []any) error {
-		_, err := d.f.exec(ctx, q, args)
+	err := padded(ids, func(size int, args []any) error {
+		q, err := setNullInSQL(t.Name, cols, t.Key[0], size)
+		if err != nil {
+			return err
+		}
+		_, err = d.f.exec(ctx, d.keepAuto(q, t.Name, cols), args)
 		return err
 	})
 	if err != nil {
@@ -282,12 +279,12 @@ func (d *deleter) deleteTable(ctx context.Context, t *schema.Table) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	q, err := deleteInSQL(t.Name, t.Key[0], mapping.ChunkSize)
-	if err != nil {
-		return err
-	}
 	var deleted int64
-	err = padded(ids, func(args []any) error {
+	err := padded(ids, func(size int, args []any) error {
+		q, err := deleteInSQL(t.Name, t.Key[0], size)
+		if err != nil {
+			return err
+		}
 		n, err := d.f.exec(ctx, q, args)
 		deleted += n
 		return err
@@ -316,12 +313,12 @@ func (d *deleter) deleteComposite(ctx context.Context, t *schema.Table) error {
 	for i, enc := range encs {
 		keys[i] = set[enc]
 	}
-	q, err := deleteKeysSQL(t.Name, t.Key, keysPerStatement)
-	if err != nil {
-		return err
-	}
 	var deleted int64
-	err = paddedKeys(keys, func(args []any) error {
+	err := paddedKeys(keys, func(size int, args []any) error {
+		q, err := deleteKeysSQL(t.Name, t.Key, size)
+		if err != nil {
+			return err
+		}
 		n, err := d.f.exec(ctx, q, args)
 		deleted += n
 		return err

@@ -30,16 +30,25 @@ type fileSets struct {
 	ids  map[string]*idSet          // mapped tables: child IDs
 	keys map[string]map[string]bool // composite tables: encoded child keys
 	live map[string][][2]int64      // track tables: live ranges
+	// refs: per mapped table, the child IDs the file's rows reference
+	// (collected only for pre-deletions).
+	refs map[string]map[int64]bool
 }
 
 // prescan reads the whole file (verifying it) and collects its sets.
 func prescan(ctx context.Context, path string, p *plan, opts *Options) (*fileSets, error) {
+	return scanSets(ctx, path, p, opts, nil)
+}
+
+// scanSets is prescan; with refs set it also collects, per mapped table,
+// the child IDs that the file's rows reference (see refsOf).
+func scanSets(ctx context.Context, path string, p *plan, opts *Options, refs func(*tablePlan, *syncfile.Record, *fileSets) error) (*fileSets, error) {
 	r, err := syncfile.Open(path, syncfile.ReaderOptions{SignKey: opts.SignKey})
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	sets := &fileSets{ids: map[string]*idSet{}, keys: map[string]map[string]bool{}, live: map[string][][2]int64{}}
+	sets := &fileSets{ids: map[string]*idSet{}, keys: map[string]map[string]bool{}, live: map[string][][2]int64{}, refs: map[string]map[int64]bool{}}
 	for n := 0; ; n++ {
 		if n%10000 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -51,8 +60,14 @@ func prescan(ctx context.Context, path string, p *plan, opts *Options) (*fileSet
 		if err != nil {
 			return nil, err
 		}
-		if err := sets.add(p.tables[rec.Table], rec); err != nil {
+		tp := p.tables[rec.Table]
+		if err := sets.add(tp, rec); err != nil {
 			return nil, err
+		}
+		if refs != nil && rec.Op != syncfile.OpLive {
+			if err := refs(tp, rec, sets); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, s := range sets.ids {
@@ -93,6 +108,16 @@ func (s *fileSets) add(tp *tablePlan, rec *syncfile.Record) error {
 // or a snapshot does not carry, owned rows missing from their owner's set.
 // Rows that moved are deleted too and come back with new master IDs.
 func (f *fileRun) earlyDeletions(ctx context.Context, sets *fileSets) error {
+	d, err := f.earlyPlan(ctx, sets)
+	if err != nil {
+		return err
+	}
+	return d.execute(ctx)
+}
+
+// earlyPlan finds, by child IDs, the rows the file deletes, and follows
+// them to the rows deleting them takes along.
+func (f *fileRun) earlyPlan(ctx context.Context, sets *fileSets) (*deleter, error) {
 	d := newDeleter(f, false)
 	full := f.plan.header.Mode == syncfile.ModeFull
 	for _, tp := range f.plan.ordered {
@@ -112,13 +137,171 @@ func (f *fileRun) earlyDeletions(ctx context.Context, sets *fileSets) error {
 			err = f.earlyOwned(ctx, d, t, sets)
 		}
 		if err != nil {
-			return fmt.Errorf("deletions first: %w", err)
+			return nil, fmt.Errorf("deletions first: %w", err)
 		}
 	}
 	if err := d.expand(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// preDeletions applies an incremental file's deletions before its upserts
+// when doing so provably ends the same as applying them after: no row the
+// file carries is deleted, set to NULL or otherwise touched by them, and
+// no row of the file references a deleted row. Then a row the child
+// deleted can no longer collide with a new row that took over its unique
+// value in the same window, which upserts-first would only find by failing
+// and applying the whole file again. When it is not provably the same,
+// nothing is done here and the deletions run after the upserts as usual.
+func (f *fileRun) preDeletions(ctx context.Context, path string) error {
+	sets, err := scanSets(ctx, path, f.plan, f.opts, f.collectRefs)
+	if err != nil {
+		return err
+	}
+	if len(sets.live) == 0 && !f.plan.hasOwnedOrSnapshot() {
+		return nil // the file can delete nothing
+	}
+	d, err := f.earlyPlan(ctx, sets)
+	if err != nil {
+		return err
+	}
+	if d.empty() {
+		return nil
+	}
+	safe, err := f.preSafe(ctx, d, sets)
+	if err != nil || !safe {
 		return err
 	}
 	return d.execute(ctx)
+}
+
+// collectRefs adds the child IDs a row references to sets.refs. A row
+// whose references cannot be read marks the file with a nil entry, which
+// makes pre-deletions stand aside (the upserts will report the problem).
+func (f *fileRun) collectRefs(tp *tablePlan, rec *syncfile.Record, sets *fileSets) error {
+	r, err := tp.parseRow(rec)
+	if err != nil {
+		return err
+	}
+	w := &tableWriter{f: f, tp: tp}
+	for i := range tp.cols {
+		target, child, ok, err := w.refTarget(r, i)
+		if err != nil {
+			sets.refs[""] = nil
+			continue
+		}
+		if !ok || target == "" {
+			continue
+		}
+		m := sets.refs[target]
+		if m == nil {
+			m = map[int64]bool{}
+			sets.refs[target] = m
+		}
+		m[child] = true
+	}
+	return nil
+}
+
+// overwrites reports whether setting column of t to NULL in a row the file
+// carries, before the upserts, leaves no trace: the file's row sets that
+// column itself (a mapped table whose column the file carries), and every
+// trigger of the master is one whose effect on the file's rows is
+// repaired (runRepairs), so the extra UPDATE changes nothing that stays.
+func (f *fileRun) overwrites(t *schema.Table, column string) bool {
+	tp := f.plan.tables[t.Name]
+	if tp == nil || !t.Mapped || len(f.facts.opaque) > 0 {
+		return false
+	}
+	_, carried := tp.index[column]
+	return carried
+}
+
+func (p *plan) hasOwnedOrSnapshot() bool {
+	for _, tp := range p.ordered {
+		if tp.t.Role == schema.RoleOwner || tp.t.Role == schema.RoleSnapshot {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *deleter) empty() bool {
+	for _, ids := range d.ids {
+		if len(ids) > 0 {
+			return false
+		}
+	}
+	for _, keys := range d.keys {
+		if len(keys) > 0 {
+			return false
+		}
+	}
+	return len(d.setNull) == 0
+}
+
+// preSafe reports whether the planned deletions leave every row the file
+// carries alone: none is deleted, none is referenced by the file's rows,
+// and no SET NULL of them changes a row the file carries, unless the
+// file's row then sets that column anyway (see overwrites).
+func (f *fileRun) preSafe(ctx context.Context, d *deleter, sets *fileSets) (bool, error) {
+	if _, bad := sets.refs[""]; bad {
+		return false, nil
+	}
+	for table, set := range d.ids {
+		if len(set) == 0 {
+			continue
+		}
+		back, err := f.store.LookupMaster(ctx, table, sortedIDs(set))
+		if err != nil {
+			return false, err
+		}
+		for _, child := range back {
+			if sets.ids[table].has(child) || sets.refs[table][child] {
+				return false, nil
+			}
+		}
+	}
+	for table, set := range d.keys {
+		if len(set) == 0 {
+			continue
+		}
+		t, _ := f.plan.s.Table(table)
+		keys := make([][]any, 0, len(set))
+		for _, k := range set {
+			keys = append(keys, k)
+		}
+		gone, err := f.notInFile(ctx, t, keys, sets)
+		if err != nil {
+			return false, err
+		}
+		if len(gone) != len(keys) {
+			return false, nil // some deleted row is one the file carries
+		}
+	}
+	for k, ids := range d.setNull {
+		t, ok := f.plan.s.Table(k.table)
+		if !ok || t.Ref(k.column) == nil {
+			return false, nil
+		}
+		ref := t.Ref(k.column)
+		found, err := f.rowsReferencing(ctx, t, ref, ref.Table, ids)
+		if err != nil {
+			return false, err
+		}
+		if len(found) == 0 {
+			continue
+		}
+		gone, err := f.notInFile(ctx, t, found, sets)
+		if err != nil {
+			return false, err
+		}
+		if len(gone) != len(found) && !f.overwrites(t, k.column) {
+			return false, nil // SET NULL would change a row the file carries
+		}
+	}
+	return true, nil
 }
 
 // earlyNotCarried queues mapped rows whose child IDs the file does not

@@ -79,11 +79,18 @@ func (f *masterFacts) loadTriggers(ctx context.Context, db *sql.DB, s *schema.Sc
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var name, table, timing, body string
+		var name, table, timing string
+		var body sql.NullString // NULL: the account lacks TRIGGER and may not read it
 		if err := rows.Scan(&name, &table, &timing, &body); err != nil {
 			return err
 		}
-		f.addTrigger(s, name, table, timing, body)
+		if !body.Valid {
+			if _, synced := s.Table(table); synced {
+				f.opaque = append(f.opaque, name+" (hidden from this account: GRANT TRIGGER lets import read it)")
+			}
+			continue
+		}
+		f.addTrigger(s, name, table, timing, body.String)
 	}
 	if err := rows.Err(); err != nil {
 		return err

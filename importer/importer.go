@@ -26,6 +26,13 @@ type Options struct {
 	// Rebuild deletes a prefix's rows and mappings before applying its
 	// first full file, which is then inserted afresh (new master IDs).
 	Rebuild bool
+	// DryRun runs every check and all the work of each file, then rolls
+	// its transaction back instead of committing: the results say what
+	// would change, and no table's rows change (mapping and ledger tables
+	// a first import would create are made as temporary tables). Files of
+	// a prefix after one that would change the master are not tried, since
+	// each builds on the one before. See dryrun.go.
+	DryRun bool
 	// SignKey, when set, makes a valid HMAC in every file mandatory.
 	SignKey []byte
 	// BatchRows is the number of rows per multi-row statement (default 1000).
@@ -63,7 +70,9 @@ type Result struct {
 	Mode     string
 	Records  int64
 	// Skipped: the file was applied before (same checksum); nothing changed.
-	Skipped  bool
+	Skipped bool
+	// NotTried: a dry run did not try the file (see Options.DryRun).
+	NotTried bool
 	Tables   []TableStats // tables with changes, in apply order
 	Inserted int64
 	Updated  int64
@@ -225,6 +234,10 @@ func applyPrefix(ctx context.Context, db *sql.DB, s *schema.Schema, group []queu
 		applyWithRetry(ctx, sess, s, q, useRebuild, opts, res)
 		if res.Err != nil && !isReject(res.Err) {
 			skipRest(results[i+1:], res.Path)
+			break
+		}
+		if opts.DryRun && res.Err == nil && !res.Skipped {
+			dryRunRest(results[i+1:], res.Path)
 			break
 		}
 	}

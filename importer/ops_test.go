@@ -236,8 +236,10 @@ func TestUniqueValueReplacedInOneWindow(t *testing.T) {
 		`INSERT INTO tag (id, name) VALUES (9, 'leaf')`)
 	var warnings []string
 	res := importFiles(t, h.master, Options{Warn: func(s string) { warnings = append(warnings, s) }}, h.child.exportCovering(t, h.child.until)...)
+	// The file's deletions touch no row it carries, so they run before its
+	// upserts (pre-deletions) and the file goes in at the first attempt.
 	last := res[len(res)-1]
-	if last.Attempts != 2 || len(warnings) == 0 || !strings.Contains(warnings[0], "deletions first") {
+	if last.Attempts != 1 || len(warnings) != 0 {
 		t.Errorf("attempts %d, warnings %q", last.Attempts, warnings)
 	}
 	assertMirrors(t, h.child, h.master)

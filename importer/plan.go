@@ -27,6 +27,7 @@ type colPlan struct {
 	target   string // the referenced table (refPlain, refDeferred)
 	disc     int    // index of the discriminator column (refPoly)
 	nullable bool
+	fsp      int // fractional-second digits the master keeps; -1: not a time column
 }
 
 // tablePlan is how one table of the file is applied. Its columns are the
@@ -130,7 +131,7 @@ func (tp *tablePlan) addColumn(name string, binary bool) error {
 		return nil // the child ID travels as the record's id
 	}
 	tp.index[name] = len(tp.cols)
-	tp.cols = append(tp.cols, colPlan{name: name, binary: binary, nullable: col.Nullable, disc: -1})
+	tp.cols = append(tp.cols, colPlan{name: name, binary: binary, nullable: col.Nullable, disc: -1, fsp: fractionalDigits(col)})
 	return nil
 }
 

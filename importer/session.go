@@ -41,11 +41,15 @@ type session struct {
 // first time a file of the prefix is about to be applied: a file rejected
 // by its header or the ledger never creates them. CREATE TABLE commits, so
 // this runs before the file's transaction.
-func (s *session) ensure(ctx context.Context) error {
+func (s *session) ensure(ctx context.Context, dryRun bool) error {
 	if s.ensured {
 		return nil
 	}
-	if _, err := mapping.Ensure(ctx, s.conn, s.prefix); err != nil {
+	ensure := mapping.Ensure
+	if dryRun {
+		ensure = mapping.EnsureTemporary // gone with the session's connection
+	}
+	if _, err := ensure(ctx, s.conn, s.prefix); err != nil {
 		return fmt.Errorf("create master tables: %w", sqlError(err))
 	}
 	s.ensured = true
@@ -229,12 +233,22 @@ func applyFile(ctx context.Context, sess *session, s *schema.Schema, a attempt, 
 	} else if err := admit(ctx, sess, h, w); err != nil {
 		return err
 	}
-	if err := sess.ensure(ctx); err != nil {
+	if err := sess.ensure(ctx, opts.DryRun); err != nil {
 		return err
 	}
-	return database.WithTx(ctx, sess.conn, nil, func(tx *sql.Tx) error {
-		return applyTx(ctx, tx, sess, p, a, r, w, found != nil, opts, res)
+	err = database.WithTx(ctx, sess.conn, nil, func(tx *sql.Tx) error {
+		if err := applyTx(ctx, tx, sess, p, a, r, w, found != nil, opts, res); err != nil {
+			return err
+		}
+		if opts.DryRun {
+			return errDryRun // roll back: WithTx commits only on nil
+		}
+		return nil
 	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
 }
 
 func checkHeader(s *schema.Schema, path string, h *syncfile.Header) (window, *plan, error) {
@@ -331,6 +345,10 @@ func applyTx(ctx context.Context, tx *sql.Tx, sess *session, p *plan, a attempt,
 			return err
 		}
 		if err := run.earlyDeletions(ctx, sets); err != nil {
+			return err
+		}
+	} else if !a.rebuild && p.header.Mode == syncfile.ModeIncremental {
+		if err := run.preDeletions(ctx, path); err != nil {
 			return err
 		}
 	}

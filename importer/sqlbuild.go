@@ -43,6 +43,28 @@ func updateSQL(table string, cols, key []string) (string, error) {
 	return "UPDATE " + database.QuoteIdent(table) + " SET " + assignments(cols) + " WHERE " + keyMatch(key), nil
 }
 
+// updateCaseSQL builds an UPDATE of n rows of a table with a one-column
+// key: each column is set to CASE key WHEN ? THEN ? ... END, and the rows
+// are those whose key is one of n values. Arguments: per column, n pairs
+// (key, value); then the n keys.
+func updateCaseSQL(table string, cols []string, key string, n int) (string, error) {
+	if len(cols) == 0 || key == "" || n < 1 {
+		return "", errNoColumns
+	}
+	var b strings.Builder
+	k := database.QuoteIdent(key)
+	whens := strings.Repeat(" WHEN ? THEN ?", n)
+	b.WriteString("UPDATE " + database.QuoteIdent(table) + " SET ")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(database.QuoteIdent(c) + " = CASE " + k + whens + " END")
+	}
+	b.WriteString(" WHERE " + k + " IN (" + database.Placeholders(n) + ")")
+	return b.String(), nil
+}
+
 // assignments is "`a` = ?, `b` = ?".
 func assignments(cols []string) string {
 	parts := make([]string, len(cols))

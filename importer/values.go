@@ -77,6 +77,9 @@ func (tp *tablePlan) setValue(r *row, seen []bool, name string, v gjson.Result) 
 	if err != nil {
 		return rejectf(ErrBadRecord, "line %d: %s.%s: %v", r.line, tp.t.Name, name, err)
 	}
+	if c.fsp >= 0 && v.Type == gjson.String && cutsFraction(v.Str, c.fsp) {
+		return rejectf(ErrData, "line %d: %s.%s: a value has more fractional-second digits than the master's column keeps (%d); it would be cut: give the master's column the child's precision", r.line, tp.t.Name, name, c.fsp)
+	}
 	r.size += valueSize(r.vals[i])
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"tributary/internal/database"
 	"tributary/mapping"
 )
 
@@ -276,11 +277,11 @@ func (w *tableWriter) existing(ctx context.Context, ids []int64) (map[int64]bool
 		return found, nil
 	}
 	key := w.tp.t.Key[0]
-	q, err := selectInSQL(w.tp.t.Name, []string{key}, key, mapping.ChunkSize)
-	if err != nil {
-		return nil, err
-	}
-	err = padded(ids, func(args []any) error {
+	err := padded(ids, func(size int, args []any) error {
+		q, err := selectInSQL(w.tp.t.Name, []string{key}, key, size)
+		if err != nil {
+			return err
+		}
 		return w.f.query(ctx, q, args, func(scan func(...any) error) error {
 			var id int64
 			if err := scan(&id); err != nil {
@@ -300,6 +301,98 @@ func (w *tableWriter) update(ctx context.Context, rows []*row) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	if err := w.updateBulk(ctx, rows); err != nil {
+		return err
+	}
+	w.f.tableStats(w.tp.t.Name).Updated += int64(len(rows))
+	return nil
+}
+
+// updateSizes are the row counts a multi-row UPDATE is prepared for; a
+// shorter chunk is padded to the next size by repeating its last row (a
+// repeated WHEN gives the same value, a repeated IN value changes nothing),
+// so a table needs only a few prepared statements.
+var updateSizes = []int{4, 16, 64}
+
+// updateBulk updates rows that exist on the master (the caller checked,
+// by master ID) a chunk per statement: UPDATE ... SET c = CASE id WHEN ?
+// THEN ? ... END WHERE id IN (...). Being an UPDATE, it can never insert a
+// row, and triggers fire per row exactly as for one UPDATE per row. When
+// a chunk's statement fails (a unique key, a value the master refuses),
+// the server has rolled back that statement alone; the chunk is then
+// applied one row at a time, as before, so that the outcome and the error
+// (naming the row's line) are the per-row ones.
+func (w *tableWriter) updateBulk(ctx context.Context, rows []*row) error {
+	limit := updateSizes[len(updateSizes)-1]
+	if perRow := 2*len(w.tp.cols) + 1; limit*perRow > w.f.limits.params {
+		limit = max(1, w.f.limits.params/perRow)
+	}
+	for start := 0; start < len(rows); {
+		n := min(limit, len(rows)-start)
+		size := limit
+		for _, s := range updateSizes {
+			if s >= n && s < size {
+				size = s
+			}
+		}
+		chunk := rows[start : start+n]
+		start += n
+		if size < 2 || n < 2 {
+			if err := w.updateRows(ctx, chunk); err != nil {
+				return err
+			}
+			continue
+		}
+		err := w.updateChunk(ctx, chunk, size)
+		if err == nil {
+			continue
+		}
+		if !statementRefused(ctx, err) {
+			return w.batchError("update", err)
+		}
+		if err := w.updateRows(ctx, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *tableWriter) updateChunk(ctx context.Context, rows []*row, size int) error {
+	t := w.tp.t
+	q, err := updateCaseSQL(t.Name, w.colNames(), t.Key[0], size)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", t.Name, err)
+	}
+	at := func(i int) *row { return rows[min(i, len(rows)-1)] }
+	args := make([]any, 0, size*(2*len(w.tp.cols)+1))
+	for c := range w.tp.cols {
+		for i := range size {
+			r := at(i)
+			args = append(args, r.master, r.vals[c])
+		}
+	}
+	for i := range size {
+		args = append(args, at(i).master)
+	}
+	if _, err := w.f.exec(ctx, q, args); err != nil {
+		return err
+	}
+	if err := w.f.checkWarnings(ctx, t.Name); err != nil {
+		return w.batchError("update", err)
+	}
+	return nil
+}
+
+// statementRefused reports an error after which the transaction goes on:
+// the server refused one statement's values (a unique key, strict mode, a
+// foreign key) and rolled back that statement alone. A deadlock, a lock
+// wait timeout or a lost connection is not one: nothing may follow those.
+func statementRefused(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && dataErrors[database.ErrorNumber(err)]
+}
+
+// updateRows updates rows one statement each.
+func (w *tableWriter) updateRows(ctx context.Context, rows []*row) error {
 	q, err := updateSQL(w.tp.t.Name, w.colNames(), w.tp.t.Key)
 	if err != nil {
 		return fmt.Errorf("table %s: %w", w.tp.t.Name, err)
@@ -317,7 +410,6 @@ func (w *tableWriter) update(ctx context.Context, rows []*row) error {
 			return fmt.Errorf("line %d: %w", r.line, err)
 		}
 	}
-	w.f.tableStats(w.tp.t.Name).Updated += int64(len(rows))
 	return nil
 }
 
@@ -392,19 +484,21 @@ func (w *tableWriter) batchError(op string, err error) error {
 	return fmt.Errorf("lines %d-%d: %s into %s: %w", first, last, op, w.tp.t.Name, sqlError(err))
 }
 
-// padded calls fn with chunks of ids padded to mapping.ChunkSize, so one
-// prepared statement serves every chunk.
-func padded(ids []int64, fn func(args []any) error) error {
+// padded calls fn with chunks of ids, each padded (by repeating its last
+// ID) to one of mapping.ChunkSizes, so a few prepared statements serve
+// every chunk; fn gets the size to build its statement for.
+func padded(ids []int64, fn func(size int, args []any) error) error {
 	for start := 0; start < len(ids); start += mapping.ChunkSize {
 		end := min(start+mapping.ChunkSize, len(ids))
-		args := make([]any, 0, mapping.ChunkSize)
+		size := mapping.SizeFor(end - start)
+		args := make([]any, 0, size+1)
 		for _, id := range ids[start:end] {
 			args = append(args, id)
 		}
-		for len(args) < mapping.ChunkSize {
+		for len(args) < size {
 			args = append(args, ids[end-1])
 		}
-		if err := fn(args); err != nil {
+		if err := fn(size, args); err != nil {
 			return err
 		}
 	}

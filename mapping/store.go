@@ -10,10 +10,25 @@ import (
 	"tributary/internal/database"
 )
 
-// ChunkSize is how many IDs one look-up or delete statement carries. Short
-// chunks are padded (repeating an ID in an IN list changes nothing), so one
-// prepared statement serves every chunk of a kind.
+// ChunkSize is the most IDs one look-up or delete statement carries. Short
+// chunks are padded (repeating an ID in an IN list changes nothing) to the
+// next of ChunkSizes, so a few prepared statements serve every chunk of a
+// kind, and a look-up of a handful of IDs does not bind a thousand.
 const ChunkSize = 1000
+
+// ChunkSizes are the statement sizes chunks are padded to, ascending; the
+// last is ChunkSize.
+var ChunkSizes = []int{16, 128, ChunkSize}
+
+// SizeFor returns the statement size for a chunk of n IDs (n <= ChunkSize).
+func SizeFor(n int) int {
+	for _, s := range ChunkSizes {
+		if n <= s {
+			return s
+		}
+	}
+	return ChunkSize
+}
 
 // Pair links one child ID to one master ID.
 type Pair struct {
@@ -62,18 +77,19 @@ func (s *Store) stmt(ctx context.Context, key, query string) (*sql.Stmt, error) 
 	return st, nil
 }
 
-// chunks calls fn for each chunk of ids, padded to ChunkSize.
-func chunks(ids []int64, fn func(args []any) error) error {
+// chunks calls fn for each chunk of ids, padded to its statement size.
+func chunks(ids []int64, fn func(size int, args []any) error) error {
 	for start := 0; start < len(ids); start += ChunkSize {
 		end := min(start+ChunkSize, len(ids))
-		args := make([]any, 0, ChunkSize+1)
+		size := SizeFor(end - start)
+		args := make([]any, 0, size+1)
 		for _, id := range ids[start:end] {
 			args = append(args, id)
 		}
-		for len(args) < ChunkSize {
+		for len(args) < size {
 			args = append(args, ids[end-1])
 		}
-		if err := fn(args); err != nil {
+		if err := fn(size, args); err != nil {
 			return err
 		}
 	}
@@ -84,7 +100,7 @@ func chunks(ids []int64, fn func(args []any) error) error {
 // without a mapping are absent from the result.
 func (s *Store) Lookup(ctx context.Context, entity string, child []int64) (map[int64]int64, error) {
 	query := "SELECT child_entity_id, master_entity_id FROM " + s.table +
-		" WHERE entity_table = ? AND child_entity_id IN (" + database.Placeholders(ChunkSize) + ")"
+		" WHERE entity_table = ? AND child_entity_id IN ("
 	out, err := s.pairs(ctx, "lookup", query, entity, child)
 	if err != nil {
 		return nil, fmt.Errorf("mapping look-up for %s: %w", entity, err)
@@ -97,7 +113,7 @@ func (s *Store) Lookup(ctx context.Context, entity string, child []int64) (map[i
 // maps to are absent.
 func (s *Store) LookupMaster(ctx context.Context, entity string, master []int64) (map[int64]int64, error) {
 	query := "SELECT master_entity_id, child_entity_id FROM " + s.table +
-		" WHERE entity_table = ? AND master_entity_id IN (" + database.Placeholders(ChunkSize) + ")"
+		" WHERE entity_table = ? AND master_entity_id IN ("
 	out, err := s.pairs(ctx, "lookup-master", query, entity, master)
 	if err != nil {
 		return nil, fmt.Errorf("reverse mapping look-up for %s: %w", entity, err)
@@ -105,16 +121,17 @@ func (s *Store) LookupMaster(ctx context.Context, entity string, master []int64)
 	return out, nil
 }
 
+// pairs runs query (which ends in "IN (") for each chunk of ids.
 func (s *Store) pairs(ctx context.Context, key, query, entity string, ids []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	st, err := s.stmt(ctx, key, query)
-	if err != nil {
-		return nil, err
-	}
-	err = chunks(ids, func(args []any) error {
+	err := chunks(ids, func(size int, args []any) error {
+		st, err := s.stmt(ctx, key+"-"+strconv.Itoa(size), query+database.Placeholders(size)+")")
+		if err != nil {
+			return err
+		}
 		rows, err := st.QueryContext(ctx, append([]any{entity}, args...)...)
 		if err != nil {
 			return err
@@ -183,13 +200,13 @@ func (s *Store) DeleteMaster(ctx context.Context, entity string, master []int64)
 	if len(master) == 0 {
 		return 0, nil
 	}
-	st, err := s.stmt(ctx, "delete-master", "DELETE FROM "+s.table+
-		" WHERE entity_table = ? AND master_entity_id IN ("+database.Placeholders(ChunkSize)+")")
-	if err != nil {
-		return 0, fmt.Errorf("delete mappings of %s: %w", entity, err)
-	}
 	var total int64
-	err = chunks(master, func(args []any) error {
+	err := chunks(master, func(size int, args []any) error {
+		st, err := s.stmt(ctx, "delete-master-"+strconv.Itoa(size), "DELETE FROM "+s.table+
+			" WHERE entity_table = ? AND master_entity_id IN ("+database.Placeholders(size)+")")
+		if err != nil {
+			return err
+		}
 		res, err := st.ExecContext(ctx, append([]any{entity}, args...)...)
 		if err != nil {
 			return err

@@ -382,7 +382,7 @@ report() {
 	report_targets
 }
 
-# The targets of issue 6.
+# The performance targets (README, Performance).
 report_targets() {
 	local ex im ib rss all
 	ex=$(bench_div "$(median_of "export full")" "$(median_of mysqldump)")
@@ -394,7 +394,7 @@ report_targets() {
 	done
 	rss=-
 	[ -n "$all" ] && rss=$(($(bench_max "$all") / 1024))
-	echo "targets (issue 6):"
+	echo "targets:"
 	target "full export <= 1.0x mysqldump" "$ex" "<= 1.0"
 	target "full import <= 1.5x mysqldump | mysql" "$im" "<= 1.5"
 	target "incremental import of 1% at $CONTACTS contacts < 1 s" "$ib" "< 1"

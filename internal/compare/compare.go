@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"tributary/internal/database"
 	"tributary/mapping"
@@ -58,6 +59,15 @@ type Options struct {
 	Chunk int
 	// Tables limits the comparison to these tables (default: all synced).
 	Tables []string
+	// Checksums compares mapped tables chunk by chunk by checksums computed
+	// on both servers first, and reads rows only of the chunks that differ
+	// (see checksum.go): much faster on large, mostly equal tables.
+	Checksums bool
+	// Workers is how many chunks are checksummed at once (default 2).
+	Workers int
+	// Progress, when set, hears the child rows compared so far and the
+	// total (Checksums only; called from one goroutine at a time).
+	Progress func(done, total int64)
 }
 
 // Run compares the child with the master's copy of the prefix's rows.
@@ -71,12 +81,39 @@ func Run(ctx context.Context, child, master *sql.DB, s *schema.Schema, prefix st
 		return nil, err
 	}
 	defer store.Close()
-	c := &comparer{child: child, master: master, s: s, store: store, chunk: opts.Chunk, prefix: prefix}
+	if opts.Workers <= 0 {
+		opts.Workers = 2
+	}
+	c := &comparer{child: child, master: master, s: s, store: store, chunk: opts.Chunk, prefix: prefix,
+		workers: opts.Workers, progress: opts.Progress}
+	var tables []*schema.Table
 	for _, t := range s.Tables {
-		if len(opts.Tables) > 0 && !contains(opts.Tables, t.Name) {
-			continue
+		if len(opts.Tables) == 0 || contains(opts.Tables, t.Name) {
+			tables = append(tables, t)
 		}
-		if err := c.table(ctx, t); err != nil {
+	}
+	chunks := map[string][]chunkRange{}
+	if opts.Checksums {
+		for _, t := range tables {
+			if !t.Mapped {
+				continue
+			}
+			cr, n, err := c.childBounds(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("compare %s: %w", t.Name, err)
+			}
+			chunks[t.Name] = cr
+			c.total += n
+		}
+	}
+	for _, t := range tables {
+		var err error
+		if cr, ok := chunks[t.Name]; ok {
+			err = c.checksumTable(ctx, t, cr)
+		} else {
+			err = c.table(ctx, t)
+		}
+		if err != nil {
 			return c.diffs, fmt.Errorf("compare %s: %w", t.Name, err)
 		}
 	}
@@ -92,6 +129,11 @@ type comparer struct {
 	chunk         int
 	prefix        string
 	diffs         []Difference
+
+	workers     int
+	progress    func(done, total int64)
+	mu          sync.Mutex
+	done, total int64
 }
 
 func (c *comparer) table(ctx context.Context, t *schema.Table) error {

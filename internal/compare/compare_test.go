@@ -131,18 +131,49 @@ func TestCompare(t *testing.T) {
 			child, master, s := fixture(t)
 			dbtest.Exec(t, child, tt.child...)
 			dbtest.Exec(t, master, tt.master...)
-			diffs, err := Run(context.Background(), child.DB, master.DB, s, "p", Options{Chunk: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, d := range diffs {
-				got = append(got, d.String())
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("differences:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			// The plain comparison and the checksum pass (chunks of 2 and
+			// of 1000 keys) must find exactly the same differences.
+			for _, opts := range []Options{{Chunk: 2}, {Chunk: 2, Checksums: true}, {Checksums: true, Workers: 1}} {
+				diffs, err := Run(context.Background(), child.DB, master.DB, s, "p", opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, d := range diffs {
+					got = append(got, d.String())
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("%+v: differences:\n%s\nwant:\n%s", opts, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+				}
 			}
 		})
+	}
+}
+
+// TestChecksumsDrillOnlyWhereChunksDiffer: with one key per chunk, equal
+// data reads no rows, and one changed row reads one chunk.
+func TestChecksumsDrillOnlyWhereChunksDiffer(t *testing.T) {
+	child, master, s := fixture(t)
+	var progressed int64
+	opts := Options{Chunk: 1, Checksums: true, Progress: func(done, total int64) { progressed = done }}
+	drilledChunks.Store(0)
+	diffs, err := Run(context.Background(), child.DB, master.DB, s, "p", opts)
+	if err != nil || len(diffs) != 0 {
+		t.Fatalf("equal data: %v %v", diffs, err)
+	}
+	if n := drilledChunks.Load(); n != 0 {
+		t.Errorf("equal data: %d chunks read row by row, want 0", n)
+	}
+	if progressed != 6 { // person's 3 rows and remark's 3 (its 4th is left out by export)
+		t.Errorf("progress reported %d rows compared, want 6", progressed)
+	}
+	dbtest.Exec(t, master, `UPDATE person SET name = 'Bobby' WHERE id = 12`)
+	diffs, err = Run(context.Background(), child.DB, master.DB, s, "p", opts)
+	if err != nil || len(diffs) != 1 {
+		t.Fatalf("one change: %v %v", diffs, err)
+	}
+	if n := drilledChunks.Load(); n != 1 {
+		t.Errorf("one changed row: %d chunks read row by row, want 1", n)
 	}
 }
 

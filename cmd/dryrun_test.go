@@ -1,0 +1,159 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"tributary/internal/exitcode"
+)
+
+// TestImportDryRunCommand: --dry-run prints per table what would change
+// and leaves every table of the master, mapping and ledger included,
+// byte-identical (and creates none); with --inbox nothing moves.
+func TestImportDryRunCommand(t *testing.T) {
+	_, childDSN := civiDatabase(t, 15)
+	master, masterDSN := civiDatabase(t, 0)
+	inbox := t.TempDir()
+	file := exportFile(t, childDSN, inbox)
+	before := tableChecksums(t, master)
+
+	for _, args := range [][]string{
+		{"import", "--dsn", masterDSN, "--map", "civicrm", "--dry-run", file},
+		{"import", "--dsn", masterDSN, "--map", "civicrm", "--dry-run", "--inbox", inbox},
+	} {
+		stdout, stderr, code := execute(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		for _, want := range []string{"would apply prefix nyc sequence 1 (full)", "TABLE", "INSERT", "civicrm_contact", "15", "the master is unchanged"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, stdout)
+			}
+		}
+		if strings.Contains(stderr, "applied prefix") {
+			t.Errorf("a dry run said it applied: %s", stderr)
+		}
+		after := tableChecksums(t, master)
+		if len(after) != len(before) {
+			t.Errorf("tables before %d, after %d", len(before), len(after))
+		}
+		for name, sum := range before {
+			if after[name] != sum {
+				t.Errorf("table %s changed (checksum %s -> %s)", name, sum, after[name])
+			}
+		}
+		if _, err := os.Stat(file); err != nil {
+			t.Errorf("the dry run moved the file: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(inbox, "done")); err == nil {
+		t.Error("the dry run made done/")
+	}
+}
+
+// TestMetricsFiles: export and import write the documented metrics, keep
+// other prefixes' samples, and count rejected files.
+func TestMetricsFiles(t *testing.T) {
+	_, childDSN := civiDatabase(t, 10)
+	_, masterDSN := civiDatabase(t, 0)
+	dir := t.TempDir()
+	exportProm := filepath.Join(dir, "export.prom")
+	importProm := filepath.Join(dir, "import.prom")
+	// A sample of another prefix, written by an earlier run, survives.
+	if err := os.WriteFile(importProm, []byte("# TYPE tributary_import_last_success_timestamp_seconds gauge\ntributary_import_last_success_timestamp_seconds{prefix=\"sf\"} 1700000000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inbox := t.TempDir()
+	file := exportFile(t, childDSN, inbox, "--metrics-file", exportProm)
+	prom := string(readFileT(t, exportProm))
+	for _, want := range []string{
+		`tributary_export_last_success_timestamp_seconds{prefix="nyc"} `,
+		`tributary_export_window_end_timestamp_seconds{prefix="nyc"} `,
+		`tributary_export_sequence{prefix="nyc"} 1`,
+		`tributary_export_rows_total{prefix="nyc",table="civicrm_contact",operation="upsert"} 10`,
+		`tributary_export_duration_seconds{prefix="nyc"} `,
+		`tributary_export_last_exit_code{prefix="nyc"} 0`,
+		"# TYPE tributary_export_rows_total counter",
+	} {
+		if !strings.Contains(prom, want) {
+			t.Errorf("export metrics lack %q:\n%s", want, prom)
+		}
+	}
+
+	if _, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--inbox", inbox, "--metrics-file", importProm); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	damaged := filepath.Join(inbox, "nyc-0000000002-incr.jsonl")
+	if err := os.WriteFile(damaged, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--inbox", inbox, "--metrics-file", importProm); code != exitcode.Rejected {
+		t.Fatalf("damaged file: exit %d", code)
+	}
+	prom = string(readFileT(t, importProm))
+	for _, want := range []string{
+		`tributary_import_last_success_timestamp_seconds{prefix="nyc"} `,
+		`tributary_import_last_success_timestamp_seconds{prefix="sf"} 1700000000`,
+		`tributary_import_window_end_timestamp_seconds{prefix="nyc"} `,
+		`tributary_import_sequence{prefix="nyc"} 1`,
+		`tributary_import_rows_total{prefix="nyc",table="civicrm_contact",operation="insert"} 10`,
+		`tributary_import_files_applied_total{prefix="nyc"} 1`,
+		`tributary_import_files_rejected_total{prefix="nyc"} 1`,
+		`tributary_import_last_exit_code{} 3`,
+		`tributary_import_duration_seconds{} `,
+		`tributary_import_last_run_timestamp_seconds{} `,
+	} {
+		if !strings.Contains(prom, want) {
+			t.Errorf("import metrics lack %q:\n%s", want, prom)
+		}
+	}
+	if !strings.Contains(file, "nyc-0000000001-full") {
+		t.Errorf("file %s", file)
+	}
+}
+
+// TestExportSignKeyFile: a key file others can read is refused (exit 2,
+// saying how to fix it); a private one signs the file, which the master
+// accepts with the same key and rejects with another.
+func TestExportSignKeyFile(t *testing.T) {
+	_, childDSN := civiDatabase(t, 5)
+	_, masterDSN := civiDatabase(t, 0)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "sign.key")
+	if err := os.WriteFile(key, []byte("s3cret-shared-key\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	_, stderr, code := execute(t, "export", "--dsn", childDSN, "--prefix", "nyc", "--map", "civicrm", "--out", out, "--sign-key-file", key)
+	if code != exitcode.Usage || !strings.Contains(stderr, "is readable by every user") || !strings.Contains(stderr, "chmod 600 "+key) {
+		t.Fatalf("readable key: exit %d: %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("a refused export wrote %d files", len(entries))
+	}
+	if err := os.Chmod(key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := exportFile(t, childDSN, out, "--sign-key-file", key)
+	other := filepath.Join(dir, "other.key")
+	if err := os.WriteFile(other, []byte("another key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--sign-key-file", other, file); code != exitcode.Rejected {
+		t.Errorf("wrong key: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--sign-key-file", key, file); code != 0 {
+		t.Errorf("right key: exit %d: %s", code, stderr)
+	}
+}
+
+func readFileT(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,238 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"tributary/mapping"
+)
+
+type statusOptions struct {
+	conn *connectionOptions
+	json bool
+}
+
+func (o *statusOptions) AddFlags(flags *pflag.FlagSet) {
+	o.conn.AddFlags(flags)
+	flags.BoolVar(&o.json, "json", false, "print one JSON document (format documented in README.md) instead of tables")
+}
+
+func newStatusCommand() *cobra.Command {
+	opts := &statusOptions{conn: newConnectionOptions("master", "", "TRIBUTARY_DSN")}
+	c := &cobra.Command{
+		Use:   "status --dsn DSN [--json]",
+		Short: "Show what the master holds of each child",
+		Long: `status reads the master's ledger (tributary_ledger) and mapping tables
+(mapping_master_PREFIX) and shows, per child prefix: the last sequence
+applied, its stream and mode, its window [since, until), when it was
+applied, the lag (the master's clock now minus the window's end: how old the
+newest data of that child on the master may be), and how many rows of each
+table are mapped.
+
+--json prints one stable JSON document instead ("format_version": 1; every
+field is described in README.md), for monitoring scripts.
+An account with SELECT on the master is enough.
+
+` + exitCodesHelp,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runStatus(c.Context(), c, opts)
+		},
+	}
+	opts.AddFlags(c.Flags())
+	return c
+}
+
+// statusDoc is the --json document. Its fields are a contract
+// (README.md): add fields, never change or remove one.
+type statusDoc struct {
+	FormatVersion int            `json:"format_version"`
+	Database      string         `json:"database"`
+	Now           string         `json:"now"`
+	Prefixes      []prefixStatus `json:"prefixes"`
+}
+
+type prefixStatus struct {
+	Prefix       string           `json:"prefix"`
+	LastSequence *uint64          `json:"last_sequence"`
+	Stream       *string          `json:"stream"`
+	Mode         *string          `json:"mode"`
+	Since        *string          `json:"since"`
+	Until        *string          `json:"until"`
+	AppliedAt    *string          `json:"applied_at"`
+	LagSeconds   *float64         `json:"lag_seconds"`
+	FileName     *string          `json:"file_name"`
+	FilesApplied int              `json:"files_applied"`
+	MappedRows   map[string]int64 `json:"mapped_rows"`
+	untilTime    time.Time
+}
+
+func runStatus(ctx context.Context, c *cobra.Command, opts *statusOptions) error {
+	db, err := opts.conn.open(ctx, c.Flags(), c.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	doc, err := readStatus(ctx, db)
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		enc := json.NewEncoder(c.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}
+	printStatus(c.OutOrStdout(), doc)
+	return nil
+}
+
+func readStatus(ctx context.Context, db *sqlx.DB) (*statusDoc, error) {
+	doc := &statusDoc{FormatVersion: 1, Prefixes: []prefixStatus{}}
+	var now string
+	var dbName *string
+	if err := db.QueryRowContext(ctx, "SELECT DATABASE(), UTC_TIMESTAMP(6)").Scan(&dbName, &now); err != nil {
+		return nil, fmt.Errorf("read the master's clock: %w", err)
+	}
+	if dbName != nil {
+		doc.Database = *dbName
+	}
+	nowTime, err := time.ParseInLocation("2006-01-02 15:04:05.999999", now, time.UTC)
+	if err != nil {
+		return nil, fmt.Errorf("read the master's clock: %w", err)
+	}
+	doc.Now = nowTime.Format(time.RFC3339Nano)
+	prefixes, err := mapping.Prefixes(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := mapping.LedgerEntries(ctx, db, "")
+	if err != nil {
+		return nil, err
+	}
+	byPrefix := map[string]*prefixStatus{}
+	get := func(p string) *prefixStatus {
+		if byPrefix[p] == nil {
+			byPrefix[p] = &prefixStatus{Prefix: p, MappedRows: map[string]int64{}}
+		}
+		return byPrefix[p]
+	}
+	for _, p := range prefixes {
+		get(p)
+	}
+	for _, e := range entries { // oldest window first, so the last one wins
+		ps := get(e.Prefix)
+		ps.FilesApplied++
+		if !ps.untilTime.IsZero() && e.Until.Before(ps.untilTime) {
+			continue
+		}
+		seq, stream, mode, file := e.Sequence, e.Stream, e.Mode, e.FileName
+		until, applied := rfc(e.Until), rfc(e.Applied)
+		lag := nowTime.Sub(e.Until).Seconds()
+		ps.LastSequence, ps.Stream, ps.Mode, ps.FileName = &seq, &stream, &mode, &file
+		ps.Until, ps.AppliedAt, ps.LagSeconds, ps.untilTime = &until, &applied, &lag, e.Until
+		ps.Since = nil
+		if e.Since != nil {
+			since := rfc(*e.Since)
+			ps.Since = &since
+		}
+	}
+	for _, p := range prefixes {
+		store, err := mapping.NewStore(db, p)
+		if err != nil {
+			return nil, err
+		}
+		counts, err := store.Counts(ctx)
+		store.Close()
+		if err != nil {
+			return nil, fmt.Errorf("prefix %s: %w", p, err)
+		}
+		get(p).MappedRows = counts
+	}
+	for _, ps := range byPrefix {
+		doc.Prefixes = append(doc.Prefixes, *ps)
+	}
+	sort.Slice(doc.Prefixes, func(i, j int) bool { return doc.Prefixes[i].Prefix < doc.Prefixes[j].Prefix })
+	return doc, nil
+}
+
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// printStatus writes the readable form: one line per prefix, then the
+// mapped rows per table with one column per prefix.
+func printStatus(w io.Writer, doc *statusDoc) {
+	if len(doc.Prefixes) == 0 {
+		fmt.Fprintf(w, "no child has been imported yet into %s (no tributary_ledger, no mapping_master_* tables)\n", doc.Database)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PREFIX\tSEQUENCE\tMODE\tWINDOW SINCE (UTC)\tWINDOW UNTIL (UTC)\tAPPLIED (UTC)\tLAG\tFILES")
+	for _, p := range doc.Prefixes {
+		if p.LastSequence == nil {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\tnothing applied yet\t%d\n", p.Prefix, p.FilesApplied)
+			continue
+		}
+		since := "(full)"
+		if p.Since != nil {
+			since = short(*p.Since)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\n", p.Prefix, *p.LastSequence, *p.Mode, since, short(*p.Until), short(*p.AppliedAt), lagText(*p.LagSeconds), p.FilesApplied)
+	}
+	tw.Flush()
+
+	tables := map[string]bool{}
+	for _, p := range doc.Prefixes {
+		for t := range p.MappedRows {
+			tables[t] = true
+		}
+	}
+	if len(tables) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nRows mapped (master rows holding each child's rows):")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	head := []string{"TABLE"}
+	for _, p := range doc.Prefixes {
+		head = append(head, p.Prefix)
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, t := range sortedKeys(tables) {
+		row := []string{t}
+		for _, p := range doc.Prefixes {
+			row = append(row, fmt.Sprint(p.MappedRows[t]))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+}
+
+// short prints an RFC 3339 time as "2006-01-02 15:04:05".
+func short(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+func lagText(secs float64) string {
+	d := time.Duration(secs * float64(time.Second))
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < 48*time.Hour:
+		return d.Round(time.Minute).String()
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}

@@ -1,0 +1,291 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"tributary/internal/exitcode"
+	"tributary/schema"
+	"tributary/syncfile"
+)
+
+// Inbox subdirectories: applied (and already applied) files go to done/,
+// rejected files to failed/ with NAME.why beside them.
+const (
+	DoneDir   = "done"
+	FailedDir = "failed"
+)
+
+// InboxFile is what RunInbox did with one file of the inbox.
+type InboxFile struct {
+	Result
+	// MovedTo is the file's new path (in done/ or failed/); empty when the
+	// file stays in the inbox for the next run.
+	MovedTo string
+	// Why is the .why file written beside a rejected file.
+	Why string
+	// Waiting: the file was not tried because an earlier file of its
+	// prefix failed, its prefix's lock was busy, or the run was interrupted.
+	Waiting bool
+}
+
+// RunInbox applies every complete sync file in dir: names that
+// syncfile.ParseFileName accepts, never dotfiles or *.tmp (rsync and scp
+// write those while a transfer is in flight). Files are applied in order
+// of (prefix, sequence). An applied or already applied file moves to
+// dir/done/; a rejected one (exit 3) to dir/failed/ with NAME.why beside it
+// saying what went wrong, when, and what to do. A prefix stops at its
+// first file that is not applied; its later files wait in the inbox, while
+// other prefixes go on. A failure that is not the file's fault (the server
+// went away, a busy lock) leaves the file in the inbox for the next run.
+// Moves are renames within dir, and both directories are fsynced.
+//
+// With opts.DryRun nothing is moved. opts.Rebuild is refused: rebuild from
+// a named file instead. The error joins every file's error under the exit
+// code that matters most, as Run's does.
+func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opts Options) ([]InboxFile, error) {
+	if opts.Rebuild {
+		return nil, exitcode.Errorf(exitcode.Usage, "--rebuild cannot be combined with --inbox: name the full file to rebuild from (tributary import --rebuild FILE)")
+	}
+	opts.defaults()
+	entries, err := scanInbox(dir)
+	if err != nil {
+		return nil, exitcode.Wrap(exitcode.Usage, err)
+	}
+	var files []InboxFile
+	if len(entries) == 0 {
+		return files, nil
+	}
+	facts, err := loadFacts(ctx, db, s)
+	if err != nil {
+		return nil, exitcode.Wrap(exitcode.Failure, err)
+	}
+	if len(facts.opaque) > 0 && opts.Warn != nil {
+		opts.Warn(fmt.Sprintf("warning: triggers of the master (%s) change synced tables in ways import cannot undo; the master's copy may differ from the children there", strings.Join(facts.opaque, ", ")))
+	}
+	for _, group := range groupInbox(entries) {
+		files = append(files, inboxPrefix(ctx, db, s, dir, group, facts, &opts)...)
+	}
+	results := make([]Result, len(files))
+	for i := range files {
+		results[i] = files[i].Result
+	}
+	return files, combine(ctx, results)
+}
+
+// inboxEntry is one candidate file of the inbox.
+type inboxEntry struct {
+	path  string
+	name  syncfile.NameInfo
+	until string // from the header, to order two streams' equal sequences
+}
+
+// scanInbox lists the complete sync files of dir in (prefix, sequence) order.
+func scanInbox(dir string) ([]inboxEntry, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--inbox: %w", err)
+	}
+	var out []inboxEntry
+	for _, de := range des {
+		n := de.Name()
+		if strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".tmp") || !de.Type().IsRegular() {
+			continue
+		}
+		info, ok := syncfile.ParseFileName(n)
+		if !ok {
+			continue
+		}
+		e := inboxEntry{path: filepath.Join(dir, n), name: info}
+		if r, err := syncfile.Open(e.path, syncfile.ReaderOptions{}); err == nil {
+			e.until = r.Header().Until
+			r.Close()
+		}
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.name.Prefix != b.name.Prefix {
+			return a.name.Prefix < b.name.Prefix
+		}
+		if a.name.Sequence != b.name.Sequence {
+			return a.name.Sequence < b.name.Sequence
+		}
+		if a.until != b.until {
+			return a.until < b.until
+		}
+		return a.path < b.path
+	})
+	return out, nil
+}
+
+func groupInbox(entries []inboxEntry) [][]inboxEntry {
+	var groups [][]inboxEntry
+	for i, e := range entries {
+		if i == 0 || e.name.Prefix != entries[i-1].name.Prefix {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], e)
+	}
+	return groups
+}
+
+// inboxPrefix applies one prefix's files in order under its lock and moves
+// each; it stops at the first file that is not applied.
+func inboxPrefix(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, group []inboxEntry, facts *masterFacts, opts *Options) []InboxFile {
+	out := make([]InboxFile, len(group))
+	for i, e := range group {
+		out[i].Path, out[i].Prefix, out[i].Sequence, out[i].Mode = e.path, e.name.Prefix, e.name.Sequence, e.name.Mode
+		out[i].Waiting = true
+	}
+	if ctx.Err() != nil {
+		return out
+	}
+	prefix := group[0].name.Prefix
+	sess, err := openSession(ctx, db, prefix, facts, opts)
+	if err != nil {
+		// A busy lock (75) or an unreachable server: every file waits.
+		out[0].Err = fmt.Errorf("%s: %w", out[0].Path, err)
+		return out
+	}
+	defer sess.close(ctx)
+	for i, e := range group {
+		f := &out[i]
+		if ctx.Err() != nil {
+			break
+		}
+		if _, err := os.Stat(e.path); errors.Is(err, fs.ErrNotExist) {
+			f.Waiting = false // another run took it while we waited for the lock
+			continue
+		}
+		f.Waiting = false
+		q, err := inboxHeader(e.path)
+		if err == nil {
+			f.Stream, f.Mode = q.header.Stream, q.header.Mode
+			applyWithRetry(ctx, sess, s, q, false, opts, &f.Result)
+		} else {
+			f.Err = err
+		}
+		if opts.DryRun {
+			if f.Err != nil || !f.Skipped {
+				markWaiting(out[i+1:], f.Err == nil)
+				return out
+			}
+			continue
+		}
+		switch {
+		case f.Err == nil:
+			f.MovedTo, err = moveTo(dir, DoneDir, e.path)
+		case isReject(f.Err):
+			f.MovedTo, err = moveTo(dir, FailedDir, e.path)
+			if err == nil {
+				f.Why, err = writeWhy(f.MovedTo, f.Err, dir)
+			}
+		default:
+			markWaiting(out[i+1:], false)
+			return out
+		}
+		if err != nil {
+			f.Err = errors.Join(f.Err, exitcode.Wrap(exitcode.Failure, err))
+		}
+		if f.Err != nil {
+			markWaiting(out[i+1:], false)
+			return out
+		}
+	}
+	return out
+}
+
+// markWaiting leaves the rest of a prefix's files in the inbox; in a dry
+// run after a file that would apply, they are marked not tried.
+func markWaiting(rest []InboxFile, notTried bool) {
+	for i := range rest {
+		rest[i].Waiting = true
+		rest[i].NotTried = notTried
+	}
+}
+
+// inboxHeader reads a file's header; an unreadable file is a rejection
+// (exit 3) when the file is at fault, a failure otherwise.
+func inboxHeader(path string) (queued, error) {
+	r, err := syncfile.Open(path, syncfile.ReaderOptions{})
+	if err != nil {
+		return queued{}, err
+	}
+	defer r.Close()
+	return queued{path: path, header: *r.Header()}, nil
+}
+
+// moveTo renames path into dir/sub (created when missing) and fsyncs both
+// directories. A file of that name already there is kept: the new one gets
+// a numbered name (NAME.2, NAME.3, ...).
+func moveTo(dir, sub, path string) (string, error) {
+	dest := filepath.Join(dir, sub)
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return "", fmt.Errorf("move %s: %w", filepath.Base(path), err)
+	}
+	base := filepath.Base(path)
+	target := filepath.Join(dest, base)
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(target); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		target = filepath.Join(dest, fmt.Sprintf("%s.%d", base, n))
+	}
+	if err := os.Rename(path, target); err != nil {
+		return "", fmt.Errorf("move %s to %s: %w", base, dest, err)
+	}
+	if err := syncfile.SyncDir(dest); err != nil {
+		return target, err
+	}
+	return target, syncfile.SyncDir(dir)
+}
+
+// writeWhy writes NAME.why beside a rejected file: the error, the time and
+// what to do, in plain words.
+func writeWhy(moved string, cause error, inbox string) (string, error) {
+	why := moved + ".why"
+	var b strings.Builder
+	fmt.Fprintf(&b, "file:    %s\n", filepath.Base(moved))
+	fmt.Fprintf(&b, "time:    %s\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "result:  rejected (exit code 3); the master was not changed by this file\n")
+	fmt.Fprintf(&b, "error:   %v\n", cause)
+	fmt.Fprintf(&b, "\nwhat to do:\n%s\n", advice(cause, filepath.Base(moved), inbox))
+	tmp := why + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return "", fmt.Errorf("write %s: %w", filepath.Base(why), err)
+	}
+	if err := os.Rename(tmp, why); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("write %s: %w", filepath.Base(why), err)
+	}
+	return why, syncfile.SyncDir(filepath.Dir(why))
+}
+
+// advice tells the admin what repairs a rejection.
+func advice(cause error, name, inbox string) string {
+	again := fmt.Sprintf("To try this very file again once the cause is fixed, move it back: mv %s %s/", filepath.Join(inbox, FailedDir, name), inbox)
+	full := "run `tributary export --full` on the child (the full file it writes replaces everything this prefix sent before and repairs any gap)"
+	var damaged *syncfile.RejectError
+	switch {
+	case errors.Is(cause, ErrStale):
+		return "Nothing: the master already holds newer data of this child, which covers this file. You may delete it."
+	case errors.Is(cause, ErrGap):
+		return "Files of this child are missing between the last applied one and this one (lost in transit, or the child's state was reset).\nFind them (on the child, in the transfer) and put them into the inbox, or " + full + ".\nLater files of this prefix will be rejected the same way until then."
+	case errors.Is(cause, ErrConflict):
+		return "Another file with the same stream and sequence but other content was applied before: two children may be exporting under the same prefix, or one child's state file was copied to another.\nGive each child its own prefix and state file, then " + full + "."
+	case errors.Is(cause, ErrMismatch):
+		return "The file does not fit the master's sync map: the child and the master use different maps or schemas.\nRun `tributary check` with the same --map on both, make them agree, then " + full + ".\n" + again
+	case errors.As(cause, &damaged):
+		return "The file is damaged, truncated, unsigned or of another version (changed in transit, or the transfer copied it before it was complete).\nMake sure the transfer never copies dotfiles or *.tmp, then " + full + "."
+	}
+	return "The file cannot be applied as it is (the error names the table, column and child ID).\nFix the cause on the child or the master, then " + full + ".\n" + again
+}
