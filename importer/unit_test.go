@@ -28,6 +28,8 @@ func TestSQLBuilders(t *testing.T) {
 		{"insert", func() (string, error) { return insertSQL("t", []string{"a"}, 1, "") }, "INSERT INTO `t` (`a`) VALUES (?)"},
 		{"update by composite key", func() (string, error) { return updateSQL("t", []string{"x", "y"}, []string{"k1", "k2"}) },
 			"UPDATE `t` SET `x` = ?, `y` = ? WHERE `k1` = ? AND `k2` = ?"},
+		{"update many by CASE", func() (string, error) { return updateCaseSQL("we`ird", []string{"a", "b`c"}, "id", 2) },
+			"UPDATE `we``ird` SET `a` = CASE `id` WHEN ? THEN ? WHEN ? THEN ? END, `b``c` = CASE `id` WHEN ? THEN ? WHEN ? THEN ? END WHERE `id` IN (?, ?)"},
 		{"select in", func() (string, error) { return selectInSQL("t", []string{"id"}, "owner", 3) },
 			"SELECT `id` FROM `t` WHERE `owner` IN (?, ?, ?)"},
 		{"select polymorphic", func() (string, error) { return selectPolySQL("note", []string{"id"}, "entity_table", "entity_id", 2) },
@@ -57,6 +59,9 @@ func TestSQLBuilders(t *testing.T) {
 		func() (string, error) { return insertSQL("t", []string{"a"}, 0, "") },
 		func() (string, error) { return updateSQL("t", []string{"a"}, nil) },
 		func() (string, error) { return deleteKeysSQL("t", nil, 1) },
+		func() (string, error) { return updateCaseSQL("t", nil, "id", 2) },
+		func() (string, error) { return updateCaseSQL("t", []string{"a"}, "", 2) },
+		func() (string, error) { return updateCaseSQL("t", []string{"a"}, "id", 0) },
 	} {
 		if _, err := bad(); err == nil {
 			t.Error("a builder accepted empty input")
