@@ -251,3 +251,16 @@ func (f *fileRun) repairChunk(ctx context.Context, t *schema.Table, rs *repairSe
 	_, err := f.exec(ctx, q, args)
 	return err
 }
+
+// loadFactsWarn loads the master's facts and warns, once per run, about
+// triggers whose effect on synced tables import cannot undo.
+func loadFactsWarn(ctx context.Context, db *sql.DB, s *schema.Schema, opts *Options) (*masterFacts, error) {
+	facts, err := loadFacts(ctx, db, s)
+	if err != nil {
+		return nil, err
+	}
+	if len(facts.opaque) > 0 && opts.Warn != nil {
+		opts.Warn(fmt.Sprintf("warning: triggers of the master (%s) change synced tables in ways import cannot undo; the master's copy may differ from the children there", strings.Join(facts.opaque, ", ")))
+	}
+	return facts, nil
+}

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"tributary/internal/exitcode"
@@ -104,12 +103,9 @@ func Run(ctx context.Context, db *sql.DB, s *schema.Schema, files []string, opts
 	queue, opened := openHeaders(files)
 	results = append(results, opened...)
 	if len(queue) > 0 {
-		facts, err := loadFacts(ctx, db, s)
+		facts, err := loadFactsWarn(ctx, db, s, &opts)
 		if err != nil {
 			return results, exitcode.Wrap(exitcode.Failure, err)
-		}
-		if len(facts.opaque) > 0 && opts.Warn != nil {
-			opts.Warn(fmt.Sprintf("warning: triggers of the master (%s) change synced tables in ways import cannot undo; the master's copy may differ from the children there", strings.Join(facts.opaque, ", ")))
 		}
 		for _, group := range byPrefix(queue) {
 			if ctx.Err() != nil {

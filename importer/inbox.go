@@ -64,12 +64,9 @@ func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opt
 	if len(entries) == 0 {
 		return files, nil
 	}
-	facts, err := loadFacts(ctx, db, s)
+	facts, err := loadFactsWarn(ctx, db, s, &opts)
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Failure, err)
-	}
-	if len(facts.opaque) > 0 && opts.Warn != nil {
-		opts.Warn(fmt.Sprintf("warning: triggers of the master (%s) change synced tables in ways import cannot undo; the master's copy may differ from the children there", strings.Join(facts.opaque, ", ")))
 	}
 	for _, group := range groupInbox(entries) {
 		files = append(files, inboxPrefix(ctx, db, s, dir, group, facts, &opts)...)
