@@ -320,6 +320,10 @@ func flockBusy(t *testing.T, path string) bool {
 // export stops when it comes to read it; unlock lets it go on.
 func holdTable(t *testing.T, db *sqlx.DB, table string) (unlock func()) {
 	t.Helper()
+	// A query of an earlier, killed export may still wait for the previous
+	// lock for a moment after its client is gone: waitBlocked must not
+	// take it for the next export's.
+	waitNoWaiters(t, db)
 	conn, err := db.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -336,6 +340,26 @@ func holdTable(t *testing.T, db *sqlx.DB, table string) (unlock func()) {
 	}
 	t.Cleanup(unlock)
 	return unlock
+}
+
+// waitNoWaiters waits until no session of db's database waits for a table.
+func waitNoWaiters(t *testing.T, db *sqlx.DB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		if err := db.Get(&n, `SELECT COUNT(*) FROM information_schema.PROCESSLIST
+			WHERE DB = DATABASE() AND STATE LIKE 'Waiting for table%'`); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions still wait for a table lock", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // waitBlocked waits until a session of db's database waits for the table
