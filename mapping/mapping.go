@@ -87,6 +87,11 @@ func ledgerDDL() string {
 // SELECT, INSERT, UPDATE and DELETE works. CREATE TABLE commits any open
 // transaction, so call it before the import's transaction starts.
 func Ensure(ctx context.Context, q Querier, prefix string) ([]string, error) {
+	return ensure(ctx, q, prefix, false)
+}
+
+// ensure creates what is missing, as TEMPORARY tables when temporary is set.
+func ensure(ctx context.Context, q Querier, prefix string, temporary bool) ([]string, error) {
 	table, err := TableName(prefix)
 	if err != nil {
 		return nil, err
@@ -103,7 +108,11 @@ func Ensure(ctx context.Context, q Querier, prefix string) ([]string, error) {
 		if exists {
 			continue
 		}
-		if _, err := q.ExecContext(ctx, want.ddl); err != nil {
+		ddl := want.ddl
+		if temporary {
+			ddl = strings.Replace(ddl, "CREATE TABLE", "CREATE TEMPORARY TABLE", 1)
+		}
+		if _, err := q.ExecContext(ctx, ddl); err != nil {
 			return created, fmt.Errorf("create table %s: %w", want.name, err)
 		}
 		created = append(created, want.name)
