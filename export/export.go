@@ -317,7 +317,7 @@ func (e *exporter) write(ctx context.Context, win window, next *State, sel *sele
 	out := newPipe(w)
 	defer out.finish() // before the Abort above: the writer goroutine must be done with w
 	res := Result{State: *next, Mode: header.Mode, Since: win.since, Until: win.until}
-	fw := &fileWriter{ctx: ctx, q: e.sess.conn, out: out, sel: sel, left: left, progress: e.opts.Progress}
+	fw := &fileWriter{ctx: ctx, conn: e.sess.conn, out: out, sel: sel, left: left, progress: e.opts.Progress}
 	for i, t := range e.s.Tables {
 		tr, err := fw.table(t, i+1, len(e.s.Tables))
 		if err != nil {

@@ -17,7 +17,7 @@ const progressEvery = 10000
 // one row at a time: memory does not grow with the tables.
 type fileWriter struct {
 	ctx      context.Context
-	q        querier
+	conn     *sql.Conn // the session's: every read sees its snapshot
 	out      *pipe
 	sel      *selection
 	left     *leftOut
@@ -119,26 +119,18 @@ func columnIndex(t *schema.Table, name string) int {
 // and that is not left out.
 func (tw *tableWriter) stream(query string, keep func([]sql.RawBytes) bool) error {
 	fw := tw.fw
-	rows, err := fw.q.QueryContext(fw.ctx, query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	vals, ptrs := rawRow(rows)
 	checkLeft := fw.left.has(tw.t)
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
+	return eachRow(fw.ctx, fw.conn, query, func(vals []sql.RawBytes) error {
 		if keep != nil && !keep(vals) {
-			continue
+			return nil
 		}
 		if checkLeft {
 			if why := fw.left.reason(tw.t, tw.key(vals)); why != "" {
 				tw.res.LeftOut[why]++
-				continue
+				return nil
 			}
 		}
+		var err error
 		if fw.buf, err = tw.c.appendUpsert(fw.buf[:0], vals); err != nil {
 			return err
 		}
@@ -149,8 +141,8 @@ func (tw *tableWriter) stream(query string, keep func([]sql.RawBytes) bool) erro
 		if tw.res.Rows%progressEvery == 0 {
 			fw.report(Progress{Table: tw.t.Name, Index: tw.index, Tables: tw.total, Rows: tw.res.Rows})
 		}
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // key is a row's key as leftOut records it (see keyExpr).
@@ -170,19 +162,11 @@ func (tw *tableWriter) key(vals []sql.RawBytes) string {
 func (tw *tableWriter) live() error {
 	fw := tw.fw
 	lr := newLiveRanges(tw.t.Name, maxRangesPerRecord, fw.out.add)
-	rows, err := fw.q.QueryContext(fw.ctx, liveIDs(tw.t))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	checkLeft := fw.left.has(tw.t)
-	var v sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&v); err != nil {
-			return err
-		}
+	err := eachRow(fw.ctx, fw.conn, liveIDs(tw.t), func(vals []sql.RawBytes) error {
+		v := vals[0]
 		if checkLeft && fw.left.reason(tw.t, string(v)) != "" {
-			continue
+			return nil
 		}
 		id, err := parseID(v)
 		if err != nil {
@@ -192,8 +176,9 @@ func (tw *tableWriter) live() error {
 			return err
 		}
 		tw.res.LiveIDs++
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if err := lr.finish(); err != nil {
