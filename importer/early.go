@@ -341,10 +341,10 @@ func (f *fileRun) earlyOwned(ctx context.Context, d *deleter, t *schema.Table, s
 	}
 	for _, owner := range owners {
 		children := sets.ids[owner]
-		if children == nil || len(children.ids) == 0 {
+		if children.empty() {
 			continue
 		}
-		m, err := f.store.Lookup(ctx, owner, children.ids)
+		m, err := f.store.Lookup(ctx, owner, children.ids())
 		if err != nil {
 			return err
 		}

@@ -172,10 +172,10 @@ func (f *fileRun) ownerSetGone(ctx context.Context, d *deleter, t *schema.Table)
 		// Owners this file inserted are new to the master: nothing can be
 		// owned by them but what the file brought.
 		existed := f.updated[owner]
-		if existed == nil || len(existed.ids) == 0 {
+		if existed.empty() {
 			continue
 		}
-		if err := f.ownedNotSent(ctx, d, t, ref, owner, existed.ids); err != nil {
+		if err := f.ownedNotSent(ctx, d, t, ref, owner, existed.ids()); err != nil {
 			return err
 		}
 	}

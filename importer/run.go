@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"time"
 
 	"tributary/mapping"
@@ -158,31 +157,6 @@ func (f *fileRun) warn(format string, args ...any) {
 	if f.opts.Warn != nil {
 		f.opts.Warn(f.path + ": warning: " + fmt.Sprintf(format, args...))
 	}
-}
-
-// idSet is the master IDs of one table that the file carries: appended
-// while applying, sorted once before the deletions look things up.
-type idSet struct {
-	ids    []int64
-	sorted bool
-}
-
-func (s *idSet) add(id int64) { s.ids = append(s.ids, id); s.sorted = false }
-
-func (s *idSet) seal() {
-	if !s.sorted {
-		sort.Slice(s.ids, func(i, j int) bool { return s.ids[i] < s.ids[j] })
-		s.sorted = true
-	}
-}
-
-func (s *idSet) has(id int64) bool {
-	if s == nil {
-		return false
-	}
-	s.seal()
-	i := sort.Search(len(s.ids), func(i int) bool { return s.ids[i] >= id })
-	return i < len(s.ids) && s.ids[i] == id
 }
 
 func (f *fileRun) sentSet(table string) *idSet { return setOf(f.sent, table) }
