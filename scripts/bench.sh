@@ -60,6 +60,7 @@ start_server() {
 	else
 		mariadb_start
 		STARTED_SERVER=1
+		BENCH_SERVER_PID=$MARIADB_PID # its CPU time goes into the second table
 		BASE_DSN=$MARIADB_DSN
 		SERVER_DESC="throwaway MariaDB started by bench.sh"
 	fi
@@ -380,6 +381,11 @@ report() {
 		echo "WARNING: $EMPTY_WINDOWS incremental files had an empty window (an open transaction on the server held it back): their numbers are not valid"
 	echo
 	bench_print_table
+	echo
+	echo "where the time went (medians; the server's CPU only when bench.sh started it):"
+	echo
+	bench_print_cpu "export full" mysqldump "mysqldump|gzip" "into outfile" "import full" "mysqldump|mysql" \
+		"mysql<dump.sql" "load data" "export incr small" "import incr small" "export incr big" "import incr big"
 	echo
 	report_targets
 }

@@ -54,9 +54,23 @@ bench_dsn_for() {
 	echo "${dsn%/*}/$db$params"
 }
 
-# Samples per measurement key: wall seconds and peak RSS in KB, space
-# separated, in the order they were taken.
-declare -gA BENCH_SECS=() BENCH_RSS=()
+# Samples per measurement key: wall seconds, peak RSS in KB, CPU seconds
+# of the command (user + system, its children included) and of the
+# database server, space separated, in the order they were taken.
+declare -gA BENCH_SECS=() BENCH_RSS=() BENCH_CPU=() BENCH_SRV=()
+
+# bench_server_cpu: CPU seconds the server process has used so far, when
+# BENCH_SERVER_PID names a local server (the throwaway one); "-" otherwise.
+bench_server_cpu() {
+	local stat=/proc/${BENCH_SERVER_PID:-0}/stat
+	if [ -z "${BENCH_SERVER_PID:-}" ] || [ ! -r "$stat" ]; then
+		echo -
+		return
+	fi
+	# Fields 14 and 15: user and system time in clock ticks. The name in
+	# field 2 ("(mariadbd)") has no spaces.
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / hz }' "$stat"
+}
 
 # bench_measure KEY CMD...: run CMD (an executable, not a shell function)
 # and record its wall time and peak RSS under KEY. Wall time comes from
@@ -66,18 +80,23 @@ declare -gA BENCH_SECS=() BENCH_RSS=()
 bench_measure() {
 	local key=$1
 	shift
-	local tf="$BENCH_WORK/time.out" start end
+	local tf="$BENCH_WORK/time.out" start end srv0 srv1 rss cpu
+	srv0=$(bench_server_cpu)
 	start=$EPOCHREALTIME
-	if ! /usr/bin/time -f '%M' -o "$tf" "$@" 2>"$BENCH_WORK/last.err"; then
+	if ! /usr/bin/time -f '%M %U %S' -o "$tf" "$@" 2>"$BENCH_WORK/last.err"; then
 		echo "bench: $key failed: $*" >&2
 		tail -n 20 "$BENCH_WORK/last.err" >&2
 		return 1
 	fi
 	end=$EPOCHREALTIME
+	srv1=$(bench_server_cpu)
+	read -r rss cpu < <(tail -n 1 "$tf" | awk '{ printf "%d %.2f\n", $1, $2 + $3 }')
 	BENCH_SECS[$key]+="$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }') "
-	BENCH_RSS[$key]+="$(tail -n 1 "$tf") "
-	printf '   %-24s %8.3f s  %7d MB\n' "$key" "$(bench_last "${BENCH_SECS[$key]}")" \
-		$(($(tail -n 1 "$tf") / 1024)) >&2
+	BENCH_RSS[$key]+="$rss "
+	BENCH_CPU[$key]+="$cpu "
+	BENCH_SRV[$key]+="$(awk -v a="$srv0" -v b="$srv1" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.2f", b - a }') "
+	printf '   %-24s %8.3f s  %7d MB  cpu %6.2f s  server cpu %6s s\n' "$key" "$(bench_last "${BENCH_SECS[$key]}")" \
+		$((rss / 1024)) "$cpu" "$(bench_last "${BENCH_SRV[$key]}")" >&2
 }
 
 bench_last() { local a=($1); echo "${a[-1]}"; }
@@ -125,5 +144,22 @@ bench_print_table() {
 	for line in "${BENCH_TABLE[@]}"; do
 		IFS=$'\t' read -r -a f <<<"$line"
 		printf "$fmt" "${f[@]}"
+	done
+}
+
+# bench_print_cpu KEY...: where each measurement's time went: medians of
+# wall time, of the command's CPU and of the server's CPU. On 2 cores, a
+# run whose two CPU figures add up to twice its wall time was limited by
+# the processors, not by waiting.
+bench_print_cpu() {
+	local fmt='| %-22s | %8s | %12s | %12s |\n' key srv
+	printf "$fmt" run "wall s" "client CPU s" "server CPU s"
+	printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..24})" "$(printf -- '-%.0s' {1..10})" \
+		"$(printf -- '-%.0s' {1..14})" "$(printf -- '-%.0s' {1..14})"
+	for key in "$@"; do
+		[ -n "${BENCH_SECS[$key]:-}" ] || continue
+		srv=$(printf '%s\n' ${BENCH_SRV[$key]} | { grep -v '^-$' || true; } | tr '\n' ' ')
+		printf "$fmt" "$key" "$(bench_median "${BENCH_SECS[$key]}")" "$(bench_median "${BENCH_CPU[$key]}")" \
+			"$(bench_median "$srv" 2>/dev/null || echo -)"
 	done
 }
