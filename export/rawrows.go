@@ -17,9 +17,10 @@ import (
 //
 // It reads through the driver rather than database/sql: for each value of
 // a million-row table database/sql takes locks, checks the destination and
-// turns the driver's numbers back into text through reflection, which cost
-// about a sixth of a full export's CPU. The bytes are the ones Rows.Scan
-// into sql.RawBytes gives (see rawText), so files do not change.
+// turns the driver's numbers back into text through reflection (a full
+// export of 1.07M rows used 3.6 s of CPU with it, 3.3 s without). The
+// bytes are the ones Rows.Scan into sql.RawBytes gives (see rawText), so
+// files do not change.
 func eachRow(ctx context.Context, conn *sql.Conn, query string, fn func(vals []sql.RawBytes) error) error {
 	return conn.Raw(func(dc any) error {
 		qc, ok := dc.(driver.QueryerContext)

@@ -37,7 +37,7 @@ func (s *idSet) add(id int64) {
 
 // seal sorts the runs and merges those that overlap or touch.
 func (s *idSet) seal() {
-	if !s.unsealed {
+	if s == nil || !s.unsealed {
 		return
 	}
 	slices.SortFunc(s.runs, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
@@ -67,6 +67,9 @@ func (s *idSet) empty() bool { return s == nil || len(s.runs) == 0 }
 
 // ids lists the set in ascending order.
 func (s *idSet) ids() []int64 {
+	if s == nil {
+		return nil
+	}
 	s.seal()
 	var out []int64
 	for _, r := range s.runs {

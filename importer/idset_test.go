@@ -76,7 +76,7 @@ func TestIDSetAtTheEdgesOfInt64(t *testing.T) {
 		t.Fatalf("runs = %v", s.runs)
 	}
 	var nilSet *idSet
-	if nilSet.has(1) || !nilSet.empty() {
+	if nilSet.has(1) || !nilSet.empty() || nilSet.ids() != nil {
 		t.Fatal("a nil set must be empty")
 	}
 }
