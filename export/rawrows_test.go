@@ -3,6 +3,8 @@ package export
 import (
 	"database/sql/driver"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +74,31 @@ func TestRawTextRefusesUnknownTypes(t *testing.T) {
 	_, _, err := rawText(nil, time.Now())
 	if err == nil || !strings.Contains(err.Error(), "time.Time") {
 		t.Fatalf("err = %v, want one naming the type", err)
+	}
+}
+
+// The live IDs of a whole track table come from the rows written: runs of
+// consecutive keys must give back every ID once, in order, up to the
+// largest key there is.
+func TestIDRunsGiveBackEveryID(t *testing.T) {
+	var r idRuns
+	keys := []int64{1, 2, 3, 7, 9, 10, math.MaxInt64 - 1, math.MaxInt64}
+	for _, k := range keys {
+		if err := r.add([]byte(strconv.FormatInt(k, 10))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(r.runs) != 4 {
+		t.Fatalf("runs = %v, want 4 runs", r.runs)
+	}
+	var got []int64
+	if err := r.each(func(id int64) error { got = append(got, id); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, keys) {
+		t.Fatalf("each gave %v, want %v", got, keys)
+	}
+	if err := r.add([]byte("x")); err == nil {
+		t.Fatal("a key that is not an integer was taken")
 	}
 }

@@ -59,6 +59,9 @@ type tableWriter struct {
 	c            *codec
 	res          *TableResult
 	index, total int
+	// written: the keys of the rows written, when a whole track table is
+	// streamed; they are its live IDs, so live need not read them again.
+	written *idRuns
 }
 
 // rows writes the upserts: a whole table in one ordered scan, picked IDs in
@@ -67,6 +70,9 @@ func (tw *tableWriter) rows() error {
 	sel, t := tw.fw.sel, tw.t
 	switch {
 	case sel.whole[t]:
+		if t.Role == schema.RoleTrack {
+			tw.written = &idRuns{}
+		}
 		return tw.stream(rowsWhole(t), nil)
 	case t.Mapped:
 		for _, batch := range batches(sel.ids[t].sorted()) {
@@ -134,6 +140,11 @@ func (tw *tableWriter) stream(query string, keep func([]sql.RawBytes) bool) erro
 		if fw.buf, err = tw.c.appendUpsert(fw.buf[:0], vals); err != nil {
 			return err
 		}
+		if tw.written != nil {
+			if err := tw.written.add(vals[tw.c.keyIdx[0]]); err != nil {
+				return err
+			}
+		}
 		if err := fw.out.add(fw.buf); err != nil {
 			return err
 		}
@@ -157,27 +168,34 @@ func (tw *tableWriter) key(vals []sql.RawBytes) string {
 	return strings.Join(parts, ",")
 }
 
-// live writes the table's complete set of live IDs as ranges, read in one
-// ordered scan of the key; rows left out are not live for the master.
+// live writes the table's complete set of live IDs as ranges: the keys of
+// the rows just written when the whole table was (the same rows, in the
+// same snapshot), otherwise read in one ordered scan of the key. Rows left
+// out are not live for the master.
 func (tw *tableWriter) live() error {
 	fw := tw.fw
 	lr := newLiveRanges(tw.t.Name, maxRangesPerRecord, fw.out.add)
-	checkLeft := fw.left.has(tw.t)
-	err := eachRow(fw.ctx, fw.conn, liveIDs(tw.t), func(vals []sql.RawBytes) error {
-		v := vals[0]
-		if checkLeft && fw.left.reason(tw.t, string(v)) != "" {
-			return nil
-		}
-		id, err := parseID(v)
-		if err != nil {
-			return err
-		}
-		if err := lr.add(id); err != nil {
-			return err
-		}
+	add := func(id int64) error {
 		tw.res.LiveIDs++
-		return nil
-	})
+		return lr.add(id)
+	}
+	var err error
+	if tw.written != nil {
+		err = tw.written.each(add)
+	} else {
+		checkLeft := fw.left.has(tw.t)
+		err = eachRow(fw.ctx, fw.conn, liveIDs(tw.t), func(vals []sql.RawBytes) error {
+			v := vals[0]
+			if checkLeft && fw.left.reason(tw.t, string(v)) != "" {
+				return nil
+			}
+			id, err := parseID(v)
+			if err != nil {
+				return err
+			}
+			return add(id)
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -185,5 +203,38 @@ func (tw *tableWriter) live() error {
 		return err
 	}
 	tw.res.LiveRecords = lr.records
+	return nil
+}
+
+// idRuns keeps ascending IDs as runs of consecutive ones: a table's live
+// IDs in a few KB however many rows it has.
+type idRuns struct{ runs [][2]int64 }
+
+// add takes the key of the next row written, in key order.
+func (r *idRuns) add(key []byte) error {
+	id, err := parseID(key)
+	if err != nil {
+		return err
+	}
+	if n := len(r.runs); n > 0 && r.runs[n-1][1]+1 == id {
+		r.runs[n-1][1] = id
+		return nil
+	}
+	r.runs = append(r.runs, [2]int64{id, id})
+	return nil
+}
+
+// each calls fn with every ID, ascending.
+func (r *idRuns) each(fn func(int64) error) error {
+	for _, run := range r.runs {
+		for id := run[0]; ; id++ {
+			if err := fn(id); err != nil {
+				return err
+			}
+			if id == run[1] { // not id <= run[1]: the last may be MaxInt64
+				break
+			}
+		}
+	}
 	return nil
 }
