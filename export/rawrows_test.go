@@ -84,8 +84,8 @@ func TestIDRunsGiveBackEveryID(t *testing.T) {
 	var r idRuns
 	keys := []int64{1, 2, 3, 7, 9, 10, math.MaxInt64 - 1, math.MaxInt64}
 	for _, k := range keys {
-		if err := r.add([]byte(strconv.FormatInt(k, 10))); err != nil {
-			t.Fatal(err)
+		if kept, err := r.add([]byte(strconv.FormatInt(k, 10))); !kept || err != nil {
+			t.Fatalf("add(%d) = %v, %v", k, kept, err)
 		}
 	}
 	if len(r.runs) != 4 {
@@ -98,7 +98,22 @@ func TestIDRunsGiveBackEveryID(t *testing.T) {
 	if !slices.Equal(got, keys) {
 		t.Fatalf("each gave %v, want %v", got, keys)
 	}
-	if err := r.add([]byte("x")); err == nil {
+	if _, err := r.add([]byte("x")); err == nil {
 		t.Fatal("a key that is not an integer was taken")
+	}
+}
+
+// A table with more gaps than maxIDRuns is not held in memory: add says
+// so, and live then reads the keys from the table again.
+func TestIDRunsGiveUpPastTheirBound(t *testing.T) {
+	var r idRuns
+	for i := range int64(maxIDRuns) {
+		if kept, err := r.add([]byte(strconv.FormatInt(2*i, 10))); !kept || err != nil {
+			t.Fatalf("run %d: kept %v, %v", i, kept, err)
+		}
+	}
+	kept, err := r.add([]byte(strconv.FormatInt(2*maxIDRuns, 10)))
+	if kept || err != nil || r.runs != nil {
+		t.Fatalf("past the bound: kept %v, err %v, %d runs held", kept, err, len(r.runs))
 	}
 }

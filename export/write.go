@@ -141,8 +141,12 @@ func (tw *tableWriter) stream(query string, keep func([]sql.RawBytes) bool) erro
 			return err
 		}
 		if tw.written != nil {
-			if err := tw.written.add(vals[tw.c.keyIdx[0]]); err != nil {
+			kept, err := tw.written.add(vals[tw.c.keyIdx[0]])
+			if err != nil {
 				return err
+			}
+			if !kept {
+				tw.written = nil // too many gaps to hold: live reads the keys again
 			}
 		}
 		if err := fw.out.add(fw.buf); err != nil {
@@ -207,21 +211,29 @@ func (tw *tableWriter) live() error {
 }
 
 // idRuns keeps ascending IDs as runs of consecutive ones: a table's live
-// IDs in a few KB however many rows it has.
+// IDs in a few KB however many rows it has, unless deletions left more
+// than maxIDRuns gaps (16 MB of runs).
 type idRuns struct{ runs [][2]int64 }
 
-// add takes the key of the next row written, in key order.
-func (r *idRuns) add(key []byte) error {
+const maxIDRuns = 1 << 20
+
+// add takes the key of the next row written, in key order. It reports
+// false, and keeps nothing more, when the runs would pass maxIDRuns.
+func (r *idRuns) add(key []byte) (bool, error) {
 	id, err := parseID(key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if n := len(r.runs); n > 0 && r.runs[n-1][1]+1 == id {
 		r.runs[n-1][1] = id
-		return nil
+		return true, nil
+	}
+	if len(r.runs) == maxIDRuns {
+		r.runs = nil
+		return false, nil
 	}
 	r.runs = append(r.runs, [2]int64{id, id})
-	return nil
+	return true, nil
 }
 
 // each calls fn with every ID, ascending.
