@@ -2,6 +2,7 @@ package export
 
 import (
 	"database/sql/driver"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -77,43 +78,63 @@ func TestRawTextRefusesUnknownTypes(t *testing.T) {
 	}
 }
 
-// The live IDs of a whole track table come from the rows written: runs of
-// consecutive keys must give back every ID once, in order, up to the
-// largest key there is.
-func TestIDRunsGiveBackEveryID(t *testing.T) {
-	var r idRuns
+// The live IDs of a whole track table come from the rows written: the
+// held records must be the ones the separate scan of the keys writes, up
+// to the largest key there is.
+func TestHeldLiveMatchesTheScan(t *testing.T) {
 	keys := []int64{1, 2, 3, 7, 9, 10, math.MaxInt64 - 1, math.MaxInt64}
+	var want [][]byte
+	scan := newLiveRanges("t", maxRangesPerRecord, func(line []byte) error {
+		want = append(want, slices.Clone(line))
+		return nil
+	})
+	h := newHeldLive("t", maxHeldLiveBytes)
 	for _, k := range keys {
-		if kept, err := r.add([]byte(strconv.FormatInt(k, 10))); !kept || err != nil {
+		if err := scan.add(k); err != nil {
+			t.Fatal(err)
+		}
+		if kept, err := h.add([]byte(strconv.FormatInt(k, 10))); !kept || err != nil {
 			t.Fatalf("add(%d) = %v, %v", k, kept, err)
 		}
 	}
-	if len(r.runs) != 4 {
-		t.Fatalf("runs = %v, want 4 runs", r.runs)
-	}
-	var got []int64
-	if err := r.each(func(id int64) error { got = append(got, id); return nil }); err != nil {
+	if err := scan.finish(); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got, keys) {
-		t.Fatalf("each gave %v, want %v", got, keys)
+	got, err := h.finish()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := r.add([]byte("x")); err == nil {
+	if len(got) != len(want) || string(got[0]) != string(want[0]) || h.ids != int64(len(keys)) {
+		t.Fatalf("held %q (%d IDs), the scan writes %q", got, h.ids, want)
+	}
+	if _, err := h.add([]byte("x")); err == nil {
 		t.Fatal("a key that is not an integer was taken")
 	}
 }
 
-// A table with more gaps than maxIDRuns is not held in memory: add says
-// so, and live then reads the keys from the table again.
-func TestIDRunsGiveUpPastTheirBound(t *testing.T) {
-	var r idRuns
-	for i := range int64(maxIDRuns) {
-		if kept, err := r.add([]byte(strconv.FormatInt(2*i, 10))); !kept || err != nil {
-			t.Fatalf("run %d: kept %v, %v", i, kept, err)
+// Records past the bound are not held in memory: add says so, or finish
+// does for the last record, and live then reads the keys again.
+func TestHeldLiveGivesUpPastItsBound(t *testing.T) {
+	h := newHeldLive("t", 64)
+	gaveUp := false
+	for i := int64(0); i < 100*maxRangesPerRecord; i += 2 { // a gap after every ID
+		kept, err := h.add([]byte(strconv.FormatInt(i, 10)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !kept {
+			gaveUp = true
+			break
 		}
 	}
-	kept, err := r.add([]byte(strconv.FormatInt(2*maxIDRuns, 10)))
-	if kept || err != nil || r.runs != nil {
-		t.Fatalf("past the bound: kept %v, err %v, %d runs held", kept, err, len(r.runs))
+	if !gaveUp || h.lines != nil {
+		t.Fatalf("gave up %v, %d lines held", gaveUp, len(h.lines))
+	}
+	last := newHeldLive("t", 16)
+	if kept, err := last.add([]byte("1")); !kept || err != nil {
+		t.Fatalf("add = %v, %v", kept, err)
+	}
+	if _, err := last.finish(); !errors.Is(err, errHeldFull) {
+		t.Fatalf("finish past the bound: err = %v, want errHeldFull", err)
 	}
 }

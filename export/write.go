@@ -1,8 +1,10 @@
 package export
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -59,9 +61,10 @@ type tableWriter struct {
 	c            *codec
 	res          *TableResult
 	index, total int
-	// written: the keys of the rows written, when a whole track table is
-	// streamed; they are its live IDs, so live need not read them again.
-	written *idRuns
+	// held: the live-ID records of a whole track table, built from the
+	// keys of the rows as they are written (they are its live IDs), so
+	// live need not read them again; nil otherwise.
+	held *heldLive
 }
 
 // rows writes the upserts: a whole table in one ordered scan, picked IDs in
@@ -71,7 +74,7 @@ func (tw *tableWriter) rows() error {
 	switch {
 	case sel.whole[t]:
 		if t.Role == schema.RoleTrack {
-			tw.written = &idRuns{}
+			tw.held = newHeldLive(t.Name, maxHeldLiveBytes)
 		}
 		return tw.stream(rowsWhole(t), nil)
 	case t.Mapped:
@@ -140,13 +143,13 @@ func (tw *tableWriter) stream(query string, keep func([]sql.RawBytes) bool) erro
 		if fw.buf, err = tw.c.appendUpsert(fw.buf[:0], vals); err != nil {
 			return err
 		}
-		if tw.written != nil {
-			kept, err := tw.written.add(vals[tw.c.keyIdx[0]])
+		if tw.held != nil {
+			kept, err := tw.held.add(vals[tw.c.keyIdx[0]])
 			if err != nil {
 				return err
 			}
 			if !kept {
-				tw.written = nil // too many gaps to hold: live reads the keys again
+				tw.held = nil // too many gaps to hold: live reads the keys again
 			}
 		}
 		if err := fw.out.add(fw.buf); err != nil {
@@ -172,34 +175,33 @@ func (tw *tableWriter) key(vals []sql.RawBytes) string {
 	return strings.Join(parts, ",")
 }
 
-// live writes the table's complete set of live IDs as ranges: the keys of
-// the rows just written when the whole table was (the same rows, in the
-// same snapshot), otherwise read in one ordered scan of the key. Rows left
-// out are not live for the master.
+// live writes the table's complete set of live IDs as ranges: the records
+// held while the whole table was written (the same rows, in the same
+// snapshot), otherwise read in one ordered scan of the key. Rows left out
+// are not live for the master.
 func (tw *tableWriter) live() error {
+	if tw.held != nil {
+		err := tw.writeHeld()
+		if !errors.Is(err, errHeldFull) {
+			return err
+		}
+		tw.held = nil // the last record did not fit: read the keys again
+	}
 	fw := tw.fw
 	lr := newLiveRanges(tw.t.Name, maxRangesPerRecord, fw.out.add)
-	add := func(id int64) error {
+	checkLeft := fw.left.has(tw.t)
+	err := eachRow(fw.ctx, fw.conn, liveIDs(tw.t), func(vals []sql.RawBytes) error {
+		v := vals[0]
+		if checkLeft && fw.left.reason(tw.t, string(v)) != "" {
+			return nil
+		}
+		id, err := parseID(v)
+		if err != nil {
+			return err
+		}
 		tw.res.LiveIDs++
 		return lr.add(id)
-	}
-	var err error
-	if tw.written != nil {
-		err = tw.written.each(add)
-	} else {
-		checkLeft := fw.left.has(tw.t)
-		err = eachRow(fw.ctx, fw.conn, liveIDs(tw.t), func(vals []sql.RawBytes) error {
-			v := vals[0]
-			if checkLeft && fw.left.reason(tw.t, string(v)) != "" {
-				return nil
-			}
-			id, err := parseID(v)
-			if err != nil {
-				return err
-			}
-			return add(id)
-		})
-	}
+	})
 	if err != nil {
 		return err
 	}
@@ -210,43 +212,76 @@ func (tw *tableWriter) live() error {
 	return nil
 }
 
-// idRuns keeps ascending IDs as runs of consecutive ones: a table's live
-// IDs in a few KB however many rows it has, unless deletions left more
-// than maxIDRuns gaps (16 MB of runs).
-type idRuns struct{ runs [][2]int64 }
+// writeHeld writes the held records; errHeldFull when the last one would
+// pass the bound (nothing is written then).
+func (tw *tableWriter) writeHeld() error {
+	lines, err := tw.held.finish()
+	if err != nil {
+		return err
+	}
+	for _, line := range lines {
+		if err := tw.fw.out.add(line); err != nil {
+			return err
+		}
+	}
+	tw.res.LiveIDs, tw.res.LiveRecords = tw.held.ids, tw.held.lr.records
+	return nil
+}
 
-const maxIDRuns = 1 << 20
+// maxHeldLiveBytes bounds the live-ID records held while a table streams:
+// a table whose deletions left more gaps than that falls back to reading
+// its keys again, so memory does not grow with the table.
+const maxHeldLiveBytes = 16 << 20
 
-// add takes the key of the next row written, in key order. It reports
-// false, and keeps nothing more, when the runs would pass maxIDRuns.
-func (r *idRuns) add(key []byte) (bool, error) {
+// heldLive builds a table's live-ID records from the keys of the rows
+// written, in key order, and keeps them until the table's upserts are
+// done (a table's records come after its rows).
+type heldLive struct {
+	lr    *liveRanges
+	lines [][]byte
+	bytes int
+	max   int
+	ids   int64
+}
+
+// errHeldFull stops a heldLive that would pass its bound.
+var errHeldFull = errors.New("too many live-ID ranges to hold")
+
+func newHeldLive(table string, maxBytes int) *heldLive {
+	h := &heldLive{max: maxBytes}
+	h.lr = newLiveRanges(table, maxRangesPerRecord, func(line []byte) error {
+		if h.bytes+len(line) > h.max {
+			return errHeldFull
+		}
+		h.bytes += len(line)
+		h.lines = append(h.lines, bytes.Clone(line))
+		return nil
+	})
+	return h
+}
+
+// add takes the key of the next row written. It reports false, and the
+// held records are dropped, when they would pass the bound.
+func (h *heldLive) add(key []byte) (bool, error) {
 	id, err := parseID(key)
 	if err != nil {
 		return false, err
 	}
-	if n := len(r.runs); n > 0 && r.runs[n-1][1]+1 == id {
-		r.runs[n-1][1] = id
-		return true, nil
+	if err := h.lr.add(id); err != nil {
+		if errors.Is(err, errHeldFull) {
+			h.lines = nil
+			return false, nil
+		}
+		return false, err
 	}
-	if len(r.runs) == maxIDRuns {
-		r.runs = nil
-		return false, nil
-	}
-	r.runs = append(r.runs, [2]int64{id, id})
+	h.ids++
 	return true, nil
 }
 
-// each calls fn with every ID, ascending.
-func (r *idRuns) each(fn func(int64) error) error {
-	for _, run := range r.runs {
-		for id := run[0]; ; id++ {
-			if err := fn(id); err != nil {
-				return err
-			}
-			if id == run[1] { // not id <= run[1]: the last may be MaxInt64
-				break
-			}
-		}
+// finish completes the last record and returns them all.
+func (h *heldLive) finish() ([][]byte, error) {
+	if err := h.lr.finish(); err != nil {
+		return nil, err
 	}
-	return nil
+	return h.lines, nil
 }
