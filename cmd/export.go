@@ -26,6 +26,7 @@ type exportOptions struct {
 	out     string
 	state   string
 	full    bool
+	newStrm bool
 	lag     time.Duration
 	overlap time.Duration
 	noGzip  bool
@@ -41,6 +42,7 @@ func (o *exportOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.StringVar(&o.out, "out", "", "directory the sync file is written to (it must exist)")
 	flags.StringVar(&o.state, "state", "", "state file (default OUT/.tributary-PREFIX.state)")
 	flags.BoolVar(&o.full, "full", false, "write every row, not only the changes since the last file")
+	flags.BoolVar(&o.newStrm, "new-stream", false, "start a new stream with a full file, whatever the state file says: after the child moved to another server or database on purpose")
 	flags.DurationVar(&o.lag, "lag", 5*time.Second, "end the window this long before the database's clock")
 	flags.DurationVar(&o.overlap, "overlap", 0, "re-read this long before the previous window's end")
 	flags.BoolVar(&o.noGzip, "no-gzip", false, "write plain .jsonl instead of .jsonl.gz")
@@ -115,7 +117,16 @@ of the last window. It changes only after the sync file is complete, fsynced
 and renamed into place, so a crash leaves the old state or the new state
 with its file. Without a state file (the first run, or after you delete a
 damaged one) export starts a new stream with a full file; --full writes a
-full file in the current stream. A lock beside it (STATE.lock) keeps two
+full file in the current stream.
+
+A state file belongs to one database: it records the server (its own
+@@hostname and @@port, whatever address the DSN uses) and the database
+name. An export whose connection reaches another server or database refuses
+to run (exit 2): a mistyped --dsn must never produce a file that makes the
+master delete a branch. When the child really moved (a new server, a
+renamed database), run once with --new-stream: it starts a new stream with
+a full file, which the master applies like any full file (keeping its IDs,
+and refusing mass deletions unless import is given --max-delete). A lock beside it (STATE.lock) keeps two
 exports of one prefix from running at once: the second exits 75 at once.
 
 An export with no changes still writes a small file: it keeps the sequence
@@ -180,6 +191,7 @@ func exportOnce(ctx context.Context, c *cobra.Command, opts *exportOptions) (*ex
 		StatePath:   statePath,
 		HeldLock:    lock,
 		Full:        opts.full,
+		NewStream:   opts.newStrm,
 		Lag:         opts.lag,
 		Overlap:     opts.overlap,
 		Gzip:        !opts.noGzip,

@@ -29,6 +29,10 @@ type Options struct {
 	OutDir    string // where the file goes; it must exist
 	StatePath string // default OutDir/.tributary-<Prefix>.state
 	Full      bool   // write every row, not one window
+	// NewStream starts a new stream (a full file, sequence 1) whatever the
+	// state file says: how an admin moves a child to another server or
+	// database on purpose.
+	NewStream bool
 	Lag       time.Duration
 	Overlap   time.Duration
 	Gzip      bool
@@ -133,7 +137,9 @@ func Run(ctx context.Context, db *sqlx.DB, s *schema.Schema, opts Options) (Resu
 		return Result{}, err
 	}
 	removeStaleTemps(opts.OutDir, opts.Prefix, opts.StatePath)
-	if prev, err = recoverCommitted(&opts, prev); err != nil {
+	if opts.NewStream {
+		prev = nil
+	} else if prev, err = recoverCommitted(&opts, prev); err != nil {
 		return Result{}, err
 	}
 	e := &exporter{db: db.DB, s: s, opts: &opts, prev: prev}
@@ -155,6 +161,8 @@ type exporter struct {
 	opts *Options
 	prev *State
 	sess *session
+	// origin is the database the session reaches.
+	origin syncfile.Origin
 }
 
 func (e *exporter) run(ctx context.Context) (res Result, err error) {
@@ -166,6 +174,12 @@ func (e *exporter) run(ctx context.Context) (res Result, err error) {
 			err = endErr
 		}
 	}()
+	if e.origin, err = readOrigin(ctx, e.sess.conn); err != nil {
+		return res, err
+	}
+	if err := e.checkOrigin(); err != nil {
+		return res, err
+	}
 	win, err := e.startSnapshot(ctx)
 	if err != nil {
 		return res, err
@@ -295,6 +309,8 @@ func (e *exporter) nextState(win window) (*State, error) {
 	}
 	next.Sequence++
 	next.Until = win.until.UTC().Format(time.RFC3339)
+	origin := e.origin
+	next.Source = &origin
 	return next, nil
 }
 
@@ -347,7 +363,7 @@ func (e *exporter) header(ctx context.Context, win window, next *State) (*syncfi
 		Mode:     syncfile.ModeIncremental,
 		Until:    next.Until,
 		Created:  time.Now().UTC().Format(time.RFC3339),
-		Source:   syncfile.Source{Database: e.s.Database, Fingerprint: e.s.Fingerprint, Tool: e.opts.ToolVersion},
+		Source:   syncfile.Source{Database: e.origin.Database, Host: e.origin.Host, Fingerprint: e.s.Fingerprint, Tool: e.opts.ToolVersion},
 		Tables:   map[string]syncfile.TableInfo{},
 	}
 	if win.full {

@@ -79,7 +79,7 @@ func normalise(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	h.Stream, h.Created = "STREAM", "CREATED"
-	h.Source.Database, h.Source.Server, h.Source.Fingerprint = "DATABASE", "SERVER", "FINGERPRINT"
+	h.Source.Database, h.Source.Host, h.Source.Server, h.Source.Fingerprint = "DATABASE", "HOST", "SERVER", "FINGERPRINT"
 	if lines[0], err = json.Marshal(h); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,10 @@ func recoverCommitted(opts *Options, prev *State) (*State, error) {
 			if h.Prefix != prev.Prefix || h.Stream != prev.Stream || h.Sequence != prev.Sequence+1 {
 				continue
 			}
-			next := &State{Prefix: prev.Prefix, Stream: prev.Stream, Sequence: h.Sequence, Until: h.Until}
+			next := &State{Prefix: prev.Prefix, Stream: prev.Stream, Sequence: h.Sequence, Until: h.Until, Source: prev.Source}
+			if origin := h.Source.Origin(); origin.Host != "" {
+				next.Source = &origin
+			}
 			if err := SaveState(opts.StatePath, next); err != nil {
 				return nil, err
 			}

@@ -26,6 +26,11 @@ type State struct {
 	Stream   string `json:"stream"`   // random, made when the state file is created
 	Sequence uint64 `json:"sequence"` // of the last file written
 	Until    string `json:"until"`    // RFC 3339 UTC: the end of the last file's window
+	// Source is the database the stream reads. An export whose connection
+	// reaches another one refuses to run: its file would make the master
+	// delete every row this database does not have. Nil in a state file
+	// written before it was recorded; the next export records it.
+	Source *syncfile.Origin `json:"source,omitempty"`
 }
 
 // DefaultStatePath is where the state of prefix lives when --state is not given.

@@ -2,10 +2,12 @@ package importer
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"tributary/internal/database"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -131,8 +133,7 @@ func (f *fileRun) checkWarnings(ctx context.Context, table string) error {
 	if err != nil {
 		return sqlError(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	return sqlError(database.ScanRows(rows, func(rows *sql.Rows) error {
 		var level, msg string
 		var code uint16
 		if err := rows.Scan(&level, &code, &msg); err != nil {
@@ -142,6 +143,6 @@ func (f *fileRun) checkWarnings(ctx context.Context, table string) error {
 			return rejectf(ErrData, "table %s: the master cannot store a value of the file exactly (%s %d: %s); the child's and the master's column types differ",
 				table, strings.ToLower(level), code, scrubMessage(code, msg))
 		}
-	}
-	return sqlError(rows.Err())
+		return nil
+	}))
 }

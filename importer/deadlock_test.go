@@ -15,17 +15,19 @@ import (
 )
 
 // deadlockSetup is a master that applied a child's full file, and the
-// child's next file, which updates contacts 1 and 2.
+// child's next file, which updates contacts 1 and 2, one row per
+// statement (BatchRows 1), contact 1 first.
 //
-// The deadlock: another session (the blocker) locks the ledger, so the
-// import, which writes its ledger row last (after every row of the file),
-// waits for it while holding its row locks; the blocker then asks for a
-// contact row the import changed. Each waits for the other: InnoDB rolls
-// back the lighter transaction, and ballast rows make that the import.
+// The deadlock: another session (the blocker) locks master contact 2, so
+// the import, having updated contact 1, waits for it in the middle of the
+// file; the blocker then asks for contact 1. Each waits for the other:
+// InnoDB rolls back the lighter transaction, and ballast rows make that
+// the import.
 type deadlockSetup struct {
 	h        *history
 	file     string
-	contact  int64 // master ID of a contact the file changes
+	first    int64 // master ID of the contact the file changes first
+	second   int64 // master ID of the contact the file changes next
 	lockName string
 }
 
@@ -42,7 +44,8 @@ func newDeadlockSetup(t *testing.T) *deadlockSetup {
 	if !strings.Contains(string(readFile(t, d.file)), "(moved)") {
 		t.Fatal("the file lacks the contact updates")
 	}
-	d.contact = masterID(t, h.master, "nyc", "contact", 2)
+	d.first = masterID(t, h.master, "nyc", "contact", 1)
+	d.second = masterID(t, h.master, "nyc", "contact", 2)
 	var dbName string
 	if err := h.master.db.Get(&dbName, "SELECT DATABASE()"); err != nil {
 		t.Fatal(err)
@@ -53,7 +56,7 @@ func newDeadlockSetup(t *testing.T) *deadlockSetup {
 }
 
 // blocker is the other session's transaction: heavy with ballast, it
-// holds every row of the ledger and the gaps between them.
+// holds the contact the import changes second.
 type blocker struct {
 	t    *testing.T
 	conn *sql.Conn
@@ -71,7 +74,7 @@ func (d *deadlockSetup) block(t *testing.T) *blocker {
 	for _, stmt := range []string{
 		"BEGIN",
 		"INSERT INTO ballast (id) SELECT seq FROM seq_1_to_5000",
-		"SELECT * FROM tributary_ledger FOR UPDATE",
+		fmt.Sprintf("SELECT id FROM contact WHERE id = %d FOR UPDATE", d.second),
 	} {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -80,31 +83,39 @@ func (d *deadlockSetup) block(t *testing.T) *blocker {
 	return b
 }
 
-// closeCycle waits until the import waits for the ledger, then asks for a
-// contact the import has changed: a real deadlock, which the server ends
-// by rolling the import back. The blocker's statement then goes on.
-func (d *deadlockSetup) closeCycle(b *blocker) {
-	t := b.t
+// waitForLockWait returns once the import's connection (the holder of the
+// prefix's lock) has been waiting in an UPDATE of contact for a while: the
+// one row it can wait for is the blocker's. (PROCESSLIST, because InnoDB
+// serves INNODB_TRX from a cache that can show an earlier attempt's wait.)
+func (d *deadlockSetup) waitForLockWait(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		// The ledger row is written last; an INSERT into the ledger that is
-		// still running waits for the blocker.
 		var info sql.NullString
-		err := d.h.master.db.Get(&info, "SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK(?)", d.lockName)
+		err := d.h.master.db.Get(&info, "SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK(?) AND TIME_MS > 300", d.lockName)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			t.Fatal(err)
 		}
-		if strings.HasPrefix(info.String, "INSERT INTO `tributary_ledger`") {
-			break
+		if strings.HasPrefix(info.String, "UPDATE `contact`") {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the import never came to wait for the locked ledger (it runs %q)", info.String)
+			t.Fatalf("the import never came to wait for the blocked contact (it runs %q)", info.String)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// closeCycle waits until the import waits for the blocked contact, then
+// asks for the contact the import has already changed: a real deadlock,
+// which the server ends by rolling the import back. The blocker's
+// statement then goes on.
+func (d *deadlockSetup) closeCycle(b *blocker) {
+	t := b.t
+	t.Helper()
+	d.waitForLockWait(t)
 	start := time.Now()
-	if _, err := b.conn.ExecContext(context.Background(), fmt.Sprintf("SELECT id FROM contact WHERE id = %d FOR UPDATE", d.contact)); err != nil {
+	if _, err := b.conn.ExecContext(context.Background(), fmt.Sprintf("SELECT id FROM contact WHERE id = %d FOR UPDATE", d.first)); err != nil {
 		t.Fatalf("the test's own session was chosen as the deadlock victim (want the import): %v", err)
 	}
 	t.Logf("the blocker got the contact after %s", time.Since(start).Round(time.Millisecond))

@@ -29,6 +29,9 @@ var (
 	ErrInconsistent = errors.New("inconsistent file")
 	// ErrData: the master cannot store a value of the file exactly.
 	ErrData = errors.New("value not storable")
+	// ErrSource: the file comes from another child database than the
+	// earlier files of its stream.
+	ErrSource = errors.New("file from another database")
 )
 
 // RejectError says why one file was refused. The master is unchanged and
@@ -66,7 +69,7 @@ func asReject(path string, err error) error {
 	if errors.As(err, &rej) {
 		return err
 	}
-	for _, sentinel := range []error{ErrGap, ErrStale, ErrConflict, ErrMismatch, ErrUnresolved, ErrBadRecord, ErrInconsistent, ErrData} {
+	for _, sentinel := range []error{ErrGap, ErrStale, ErrConflict, ErrMismatch, ErrUnresolved, ErrBadRecord, ErrInconsistent, ErrData, ErrSource} {
 		if errors.Is(err, sentinel) {
 			return &RejectError{Path: path, Err: err}
 		}

@@ -277,6 +277,8 @@ func advice(cause error, name, inbox string) string {
 		return "Nothing: the master already holds newer data of this child, which covers this file. You may delete it."
 	case errors.Is(cause, ErrGap):
 		return "Files of this child are missing between the last applied one and this one (lost in transit, or the child's state was reset).\nFind them (on the child, in the transfer) and put them into the inbox, or " + full + ".\nLater files of this prefix will be rejected the same way until then."
+	case errors.Is(cause, ErrSource):
+		return "The file was read from another database than the earlier files of its stream: the child's export reached the wrong server or database (a mistyped --dsn or option file, a failover to another server, a restored copy). Do not apply it.\nCheck the child's connection. If the child really moved, run `tributary export --new-stream` there: its full file starts a new stream that replaces this one."
 	case errors.Is(cause, ErrConflict):
 		return "Another file with the same stream and sequence but other content was applied before: two children may be exporting under the same prefix, or one child's state file was copied to another.\nGive each child its own prefix and state file, then " + full + "."
 	case errors.Is(cause, ErrMismatch):

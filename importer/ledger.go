@@ -35,6 +35,9 @@ func parseWindow(h *syncfile.Header) (window, error) {
 type ledgerView struct {
 	last       *mapping.LedgerEntry // the prefix's latest applied file
 	streamSeen bool                 // some file of the file's stream was applied
+	// streamOrigin is the child database the stream's files came from,
+	// when the ledger recorded it.
+	streamOrigin *syncfile.Origin
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999Z") }
@@ -44,6 +47,10 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.9999
 // what is wrong and what repairs it.
 func checkOrder(h *syncfile.Header, w window, v ledgerView) error {
 	last := v.last
+	if o := v.streamOrigin; o != nil && o.Differs(h.Source.Origin()) {
+		return rejectf(ErrSource, "this file of stream %s was read from %s, but the stream's earlier files came from %s: the child's export reached another database (a mistyped --dsn or option file, a failover, a restored copy). Check the child's connection; if it really moved, run `tributary export --new-stream` there",
+			h.Stream, h.Source.Origin(), *o)
+	}
 	if h.Mode == syncfile.ModeFull {
 		if last != nil && !newer(h, w, last) {
 			return rejectf(ErrStale, "this full file ends at %s, but the master already holds prefix %s up to %s (stream %s sequence %d); applying it would roll the master back. Use a newer full export",

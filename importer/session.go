@@ -106,6 +106,13 @@ func (s *session) setup(ctx context.Context, opts *Options) error {
 		// run children first, so the master's own constraints hold at every
 		// statement and catch any reference that was not rewritten.
 		"SET SESSION foreign_key_checks = 1",
+		// No statement of this session ever commits on its own. When the
+		// server rolls a file's transaction back (a deadlock, a cluster
+		// conflict) and an error goes unnoticed, the statements that follow
+		// open a new transaction instead of committing one by one, and the
+		// ledger check before COMMIT (mapping.LedgerClaim) finds the
+		// transaction broken and rolls that back too.
+		"SET SESSION autocommit = 0",
 	} {
 		if _, err := s.conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("set up session: %w", sqlError(err))
@@ -163,7 +170,7 @@ func applyWithRetry(ctx context.Context, sess *session, s *schema.Schema, q queu
 			a.deletionsFirst = true
 			continue
 		}
-		if err == nil || !database.IsRetryable(err) || retries >= opts.Retries || ctx.Err() != nil {
+		if err == nil || !retryable(err) || retries >= opts.Retries || ctx.Err() != nil {
 			break
 		}
 		retries++
@@ -176,6 +183,16 @@ func applyWithRetry(ctx context.Context, sess *session, s *schema.Schema, q queu
 	}
 	res.Duration = time.Since(start)
 	res.Err = fileError(ctx, q.path, err, res.Attempts)
+}
+
+// errInterrupted is the server's "Query execution was interrupted".
+const errInterrupted = 1317
+
+// retryable reports an error after which the server has rolled the file's
+// transaction back and running it again is the remedy: a deadlock, a lock
+// wait timeout, or a transaction found broken before COMMIT.
+func retryable(err error) bool {
+	return database.IsRetryable(err) || errors.Is(err, mapping.ErrTransactionLost)
 }
 
 func warn(opts *Options, format string, args ...any) {
@@ -192,7 +209,9 @@ func fileError(ctx context.Context, path string, err error, attempts int) error 
 		return nil
 	case interrupted(ctx, err):
 		return exitcode.Wrap(exitcode.Interrupted, fmt.Errorf("%s: interrupted; rolled back: %w", path, err))
-	case database.IsRetryable(err):
+	case database.ErrorNumber(err) == errInterrupted:
+		return exitcode.Wrap(exitcode.Failure, fmt.Errorf("%s: the server interrupted a statement of the import (KILL QUERY, or the server shutting down); rolled back, nothing of the file was applied, and the next run tries it again: %w", path, err))
+	case retryable(err):
 		return exitcode.Wrap(exitcode.Failure, fmt.Errorf("%s: gave up after %d attempts, each ended by a deadlock or lock wait timeout (other sessions keep locking the same rows); rolled back: %w", path, attempts, err))
 	case errors.As(err, &fileReject):
 		return err // the reader's message already names the file
@@ -230,7 +249,7 @@ func applyFile(ctx context.Context, sess *session, s *schema.Schema, a attempt, 
 		}
 		r.Close()
 		r = next
-	} else if err := admit(ctx, sess, h, w); err != nil {
+	} else if err := admit(ctx, sess, h, w, opts); err != nil {
 		return err
 	}
 	if err := sess.ensure(ctx, opts.DryRun); err != nil {
@@ -267,7 +286,7 @@ func checkHeader(s *schema.Schema, path string, h *syncfile.Header) (window, *pl
 }
 
 // admit checks a file never applied before against the prefix's history.
-func admit(ctx context.Context, sess *session, h *syncfile.Header, w window) error {
+func admit(ctx context.Context, sess *session, h *syncfile.Header, w window, opts *Options) error {
 	last, err := mapping.LedgerLast(ctx, sess.conn, h.Prefix)
 	if err != nil {
 		return err
@@ -276,7 +295,24 @@ func admit(ctx context.Context, sess *session, h *syncfile.Header, w window) err
 	if err != nil {
 		return err
 	}
-	return checkOrder(h, w, ledgerView{last: last, streamSeen: seen})
+	v := ledgerView{last: last, streamSeen: seen}
+	if seen {
+		origin, ok, err := mapping.LedgerStreamOrigin(ctx, sess.conn, h.Prefix, h.Stream)
+		if err != nil {
+			return err
+		}
+		if ok {
+			v.streamOrigin = &origin
+		}
+	}
+	if err := checkOrder(h, w, v); err != nil {
+		return err
+	}
+	if !seen && last != nil && last.Source.Database != "" && last.Source.Differs(h.Source.Origin()) {
+		warn(opts, "prefix %s: stream %s starts here with a full file read from %s; the previous stream (%s) came from %s. If that is not the child you expect, stop the imports of %s and check the child's connection",
+			h.Prefix, h.Stream, h.Source.Origin(), last.Stream, last.Source, h.Prefix)
+	}
+	return nil
 }
 
 // replay handles a file the ledger already lists. It reads the file to
@@ -325,7 +361,18 @@ func drain(ctx context.Context, r *syncfile.Reader) (string, int64, error) {
 
 func applyTx(ctx context.Context, tx *sql.Tx, sess *session, p *plan, a attempt, r *syncfile.Reader, w window, replace bool, opts *Options, res *Result) error {
 	path := a.path
-	store, err := mapping.NewStore(tx, p.header.Prefix)
+	h := p.header
+	// The ledger row comes first: the transaction's proof of itself (see
+	// mapping.LedgerClaim), and the row two imports of one file collide on.
+	claim, err := mapping.ClaimLedger(ctx, tx, &mapping.LedgerEntry{
+		Prefix: h.Prefix, Stream: h.Stream, Sequence: h.Sequence, Mode: h.Mode,
+		Since: w.since, Until: w.until, SHA256: "", FileName: filepath.Base(path),
+		Source: h.Source.Origin(),
+	}, replace)
+	if err != nil {
+		return err
+	}
+	store, err := mapping.NewStore(tx, h.Prefix)
 	if err != nil {
 		return err
 	}
@@ -358,11 +405,5 @@ func applyTx(ctx context.Context, tx *sql.Tx, sess *session, p *plan, a attempt,
 	run.finish()
 	t := r.Trailer()
 	res.Records = t.Records
-	h := p.header
-	return mapping.LedgerRecord(ctx, tx, &mapping.LedgerEntry{
-		Prefix: h.Prefix, Stream: h.Stream, Sequence: h.Sequence, Mode: h.Mode,
-		Since: w.since, Until: w.until, SHA256: t.SHA256, Records: t.Records,
-		Inserted: res.Inserted, Updated: res.Updated, Deleted: res.Deleted,
-		FileName: filepath.Base(path),
-	}, replace)
+	return claim.Confirm(ctx, tx, t.SHA256, t.Records, res.Inserted, res.Updated, res.Deleted)
 }

@@ -97,6 +97,11 @@ func TestCheckOrder(t *testing.T) {
 	header := func(stream string, seq uint64, mode string) *syncfile.Header {
 		return &syncfile.Header{Prefix: "nyc", Stream: stream, Sequence: seq, Mode: mode}
 	}
+	from := func(h *syncfile.Header, host, db string) *syncfile.Header {
+		h.Source = syncfile.Source{Host: host, Database: db}
+		return h
+	}
+	origin := func(host, db string) *syncfile.Origin { return &syncfile.Origin{Host: host, Database: db} }
 	win := func(since, until string) window {
 		w := window{until: at(until)}
 		if since != "" {
@@ -112,22 +117,31 @@ func TestCheckOrder(t *testing.T) {
 		v        ledgerView
 		sentinel error
 	}{
-		{"next file", header("A", 6, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last, true}, nil},
-		{"overlapping window", header("A", 6, "incremental"), win("2024-05-01T11:59:00Z", "2024-05-01T12:10:00Z"), ledgerView{last, true}, nil},
+		{"next file", header("A", 6, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true}, nil},
+		{"overlapping window", header("A", 6, "incremental"), win("2024-05-01T11:59:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true}, nil},
 		// export never lets a window end before the last; a quiet second
 		// gives an empty window ending where the last one did
-		{"empty window", header("A", 6, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:00:00Z"), ledgerView{last, true}, nil},
-		{"window starts late", header("A", 6, "incremental"), win("2024-05-01T12:00:01Z", "2024-05-01T12:10:00Z"), ledgerView{last, true}, ErrGap},
-		{"sequence skipped", header("A", 7, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last, true}, ErrGap},
-		{"older sequence", header("A", 4, "incremental"), win("2024-05-01T11:00:00Z", "2024-05-01T11:50:00Z"), ledgerView{last, true}, ErrStale},
-		{"first file incremental", header("A", 1, "incremental"), win("2024-05-01T11:00:00Z", "2024-05-01T11:50:00Z"), ledgerView{nil, false}, ErrGap},
-		{"stream never started", header("B", 2, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last, false}, ErrGap},
-		{"stream replaced", header("B", 9, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last, true}, ErrStale},
-		{"first full", header("A", 1, "full"), win("", "2024-05-01T11:00:00Z"), ledgerView{nil, false}, nil},
-		{"new stream full", header("C", 1, "full"), win("", "2024-05-01T12:00:01Z"), ledgerView{last, false}, nil},
-		{"full in the same second", header("A", 6, "full"), win("", "2024-05-01T12:00:00Z"), ledgerView{last, true}, nil},
-		{"older full", header("C", 1, "full"), win("", "2024-05-01T11:00:00Z"), ledgerView{last, false}, ErrStale},
-		{"other stream's full at the same moment", header("C", 1, "full"), win("", "2024-05-01T12:00:00Z"), ledgerView{last, false}, ErrStale},
+		{"empty window", header("A", 6, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:00:00Z"), ledgerView{last: last, streamSeen: true}, nil},
+		{"window starts late", header("A", 6, "incremental"), win("2024-05-01T12:00:01Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true}, ErrGap},
+		{"sequence skipped", header("A", 7, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true}, ErrGap},
+		{"older sequence", header("A", 4, "incremental"), win("2024-05-01T11:00:00Z", "2024-05-01T11:50:00Z"), ledgerView{last: last, streamSeen: true}, ErrStale},
+		{"first file incremental", header("A", 1, "incremental"), win("2024-05-01T11:00:00Z", "2024-05-01T11:50:00Z"), ledgerView{last: nil, streamSeen: false}, ErrGap},
+		{"stream never started", header("B", 2, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: false}, ErrGap},
+		{"stream replaced", header("B", 9, "incremental"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true}, ErrStale},
+		{"first full", header("A", 1, "full"), win("", "2024-05-01T11:00:00Z"), ledgerView{last: nil, streamSeen: false}, nil},
+		{"new stream full", header("C", 1, "full"), win("", "2024-05-01T12:00:01Z"), ledgerView{last: last, streamSeen: false}, nil},
+		{"full in the same second", header("A", 6, "full"), win("", "2024-05-01T12:00:00Z"), ledgerView{last: last, streamSeen: true}, nil},
+		{"older full", header("C", 1, "full"), win("", "2024-05-01T11:00:00Z"), ledgerView{last: last, streamSeen: false}, ErrStale},
+		{"other stream's full at the same moment", header("C", 1, "full"), win("", "2024-05-01T12:00:00Z"), ledgerView{last: last, streamSeen: false}, ErrStale},
+		{"same origin", from(header("A", 6, "incremental"), "db1:3306", "civi"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true, streamOrigin: origin("db1:3306", "civi")}, nil},
+		{"other database", from(header("A", 6, "incremental"), "db1:3306", "civi2"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true, streamOrigin: origin("db1:3306", "civi")}, ErrSource},
+		{"other server", from(header("A", 6, "incremental"), "db2:3306", "civi"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true, streamOrigin: origin("db1:3306", "civi")}, ErrSource},
+		// a full file of the stream from another database is refused too
+		{"other database, full", from(header("A", 6, "full"), "db1:3306", "civi2"), win("", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true, streamOrigin: origin("db1:3306", "civi")}, ErrSource},
+		// a file from a child that does not record its server yet
+		{"host not recorded", from(header("A", 6, "incremental"), "", "civi"), win("2024-05-01T12:00:00Z", "2024-05-01T12:10:00Z"), ledgerView{last: last, streamSeen: true, streamOrigin: origin("db1:3306", "civi")}, nil},
+		// a new stream may come from anywhere (the guards are --max-delete and a warning)
+		{"new stream from another database", from(header("C", 1, "full"), "db2:3306", "civi2"), win("", "2024-05-01T12:00:01Z"), ledgerView{last: last, streamSeen: false}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

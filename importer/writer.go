@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"tributary/internal/database"
@@ -516,13 +517,7 @@ func (f *fileRun) query(ctx context.Context, q string, args []any, each func(sca
 	if err != nil {
 		return sqlError(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := each(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return sqlError(rows.Err())
+	return sqlError(database.ScanRows(rows, func(rows *sql.Rows) error { return each(rows.Scan) }))
 }
 
 // exec runs a prepared statement and returns the rows it affected.

@@ -76,6 +76,8 @@ func ledgerDDL() string {
   deleted BIGINT UNSIGNED NOT NULL DEFAULT 0,
   file_name VARCHAR(1024) NOT NULL,
   applied_at DATETIME(6) NOT NULL,
+  source_host VARCHAR(255) NULL,
+  source_database VARCHAR(64) NULL,
   PRIMARY KEY (prefix, stream, sequence),
   KEY I_prefix_until (prefix, until)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
@@ -105,6 +107,12 @@ func ensure(ctx context.Context, q Querier, prefix string, temporary bool) ([]st
 		if err != nil {
 			return created, err
 		}
+		if exists && want.name == LedgerTable {
+			err = upgradeLedger(ctx, q)
+		}
+		if err != nil {
+			return created, err
+		}
 		if exists {
 			continue
 		}
@@ -120,15 +128,60 @@ func ensure(ctx context.Context, q Querier, prefix string, temporary bool) ([]st
 	return created, nil
 }
 
+// ledgerAdded lists the ledger's columns that a ledger created by an
+// older tributary lacks, with their definitions.
+var ledgerAdded = []struct{ column, definition string }{
+	{"source_host", "VARCHAR(255) NULL"},
+	{"source_database", "VARCHAR(64) NULL"},
+}
+
+// upgradeLedger adds the columns an older ledger lacks. Old rows keep NULL
+// there (nothing was recorded). It needs the ALTER privilege once; without
+// it the error gives the statement for an admin to run.
+func upgradeLedger(ctx context.Context, q Querier) error {
+	rows, err := q.QueryContext(ctx, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", LedgerTable)
+	if err != nil {
+		return fmt.Errorf("read the columns of %s: %w", LedgerTable, err)
+	}
+	have := map[string]bool{}
+	err = database.ScanRows(rows, func(rows *sql.Rows) error {
+		var name string
+		err := rows.Scan(&name)
+		have[strings.ToLower(name)] = true
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read the columns of %s: %w", LedgerTable, err)
+	}
+	var adds []string
+	for _, c := range ledgerAdded {
+		if !have[c.column] {
+			adds = append(adds, "ADD COLUMN "+database.QuoteIdent(c.column)+" "+c.definition)
+		}
+	}
+	if len(adds) == 0 {
+		return nil
+	}
+	alter := "ALTER TABLE " + database.QuoteIdent(LedgerTable) + " " + strings.Join(adds, ", ")
+	if _, err := q.ExecContext(ctx, alter); err != nil {
+		return fmt.Errorf("this tributary records more in %s than the one that created it; adding the columns failed (%w): run once as an account allowed to alter it, or run this statement: %s",
+			LedgerTable, err, alter)
+	}
+	return nil
+}
+
 // tableExists asks information_schema, passing the name as a parameter.
 func tableExists(ctx context.Context, q Querier, name string) (bool, error) {
 	rows, err := q.QueryContext(ctx, "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", name)
 	if err != nil {
 		return false, fmt.Errorf("look for table %s: %w", name, err)
 	}
-	defer rows.Close()
-	found := rows.Next()
-	if err := rows.Err(); err != nil {
+	found := false
+	err = database.ScanRows(rows, func(*sql.Rows) error {
+		found = true
+		return nil
+	})
+	if err != nil {
 		return false, fmt.Errorf("look for table %s: %w", name, err)
 	}
 	return found, nil
@@ -141,18 +194,18 @@ func Prefixes(ctx context.Context, q Querier) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list mapping tables: %w", err)
 	}
-	defer rows.Close()
 	var prefixes []string
-	for rows.Next() {
+	err = database.ScanRows(rows, func(rows *sql.Rows) error {
 		var name string
 		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("list mapping tables: %w", err)
+			return err
 		}
 		if p := strings.TrimPrefix(name, tablePrefix); syncfile.PrefixPattern.MatchString(p) {
 			prefixes = append(prefixes, p)
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list mapping tables: %w", err)
 	}
 	return prefixes, nil

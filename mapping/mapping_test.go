@@ -149,3 +149,28 @@ func TestLedger(t *testing.T) {
 		t.Error("replace did not replace")
 	}
 }
+
+// A ledger made by an older tributary gains the source columns on the next
+// Ensure; its rows keep NULL there and still read back.
+func TestEnsureUpgradesAnOldLedger(t *testing.T) {
+	ctx := context.Background()
+	db, _ := dbtest.NewDatabase(t)
+	dbtest.Exec(t, db, `CREATE TABLE tributary_ledger (
+		prefix VARCHAR(32) NOT NULL, stream VARCHAR(64) NOT NULL, sequence BIGINT UNSIGNED NOT NULL,
+		mode VARCHAR(16) NOT NULL, since DATETIME(6) NULL, until DATETIME(6) NOT NULL, sha256 CHAR(64) NOT NULL,
+		records BIGINT UNSIGNED NOT NULL, inserted BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		updated BIGINT UNSIGNED NOT NULL DEFAULT 0, deleted BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		file_name VARCHAR(1024) NOT NULL, applied_at DATETIME(6) NOT NULL,
+		PRIMARY KEY (prefix, stream, sequence), KEY I_prefix_until (prefix, until))`,
+		`INSERT INTO tributary_ledger VALUES ('nyc', 's', 1, 'full', NULL, '2026-01-01 00:00:00', 'abc', 3, 3, 0, 0, 'f', '2026-01-01 00:00:01')`)
+	if _, err := Ensure(ctx, db, "nyc"); err != nil {
+		t.Fatal(err)
+	}
+	last, err := LedgerLast(ctx, db, "nyc")
+	if err != nil || last == nil || last.Sequence != 1 || last.Source.Database != "" {
+		t.Fatalf("old entry after the upgrade: %+v, %v", last, err)
+	}
+	if _, ok, err := LedgerStreamOrigin(ctx, db, "nyc", "s"); ok || err != nil {
+		t.Errorf("an old entry claims an origin: %v, %v", ok, err)
+	}
+}

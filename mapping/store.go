@@ -136,15 +136,14 @@ func (s *Store) pairs(ctx context.Context, key, query, entity string, ids []int6
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
+		return database.ScanRows(rows, func(rows *sql.Rows) error {
 			var k, v int64
 			if err := rows.Scan(&k, &v); err != nil {
 				return err
 			}
 			out[k] = v
-		}
-		return rows.Err()
+			return nil
+		})
 	})
 	return out, err
 }
@@ -237,9 +236,12 @@ func (s *Store) Any(ctx context.Context, entity string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("mapping of %s: %w", entity, err)
 	}
-	defer rows.Close()
-	found := rows.Next()
-	if err := rows.Err(); err != nil {
+	found := false
+	err = database.ScanRows(rows, func(*sql.Rows) error {
+		found = true
+		return nil
+	})
+	if err != nil {
 		return false, fmt.Errorf("mapping of %s: %w", entity, err)
 	}
 	return found, nil
@@ -329,16 +331,16 @@ func queryPairs(ctx context.Context, st *sql.Stmt, args []any) ([]Pair, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var page []Pair
-	for rows.Next() {
+	err = database.ScanRows(rows, func(rows *sql.Rows) error {
 		var p Pair
 		if err := rows.Scan(&p.Child, &p.Master); err != nil {
-			return nil, err
+			return err
 		}
 		page = append(page, p)
-	}
-	return page, rows.Err()
+		return nil
+	})
+	return page, err
 }
 
 func scanPage(ctx context.Context, st *sql.Stmt, entity string, lo, hi int64) ([]Pair, error) {
@@ -351,17 +353,17 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("count mappings: %w", err)
 	}
-	defer rows.Close()
 	out := map[string]int64{}
-	for rows.Next() {
+	err = database.ScanRows(rows, func(rows *sql.Rows) error {
 		var name string
 		var n int64
 		if err := rows.Scan(&name, &n); err != nil {
-			return nil, fmt.Errorf("count mappings: %w", err)
+			return err
 		}
 		out[name] = n
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("count mappings: %w", err)
 	}
 	return out, nil

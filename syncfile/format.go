@@ -49,12 +49,44 @@ type Header struct {
 	Tables   map[string]TableInfo `json:"tables"`
 }
 
-// Source describes the child that wrote the file.
+// Source describes the child that wrote the file. Host and Database
+// identify the database the rows come from (see Origin); the rest describes
+// it and may change without the child becoming another one.
 type Source struct {
 	Database    string `json:"database"`
-	Server      string `json:"server"` // the server's VERSION()
+	Host        string `json:"host,omitempty"` // the server's @@hostname:@@port
+	Server      string `json:"server"`         // the server's VERSION()
 	Fingerprint string `json:"fingerprint"`
 	Tool        string `json:"tool"` // tributary's version
+}
+
+// Origin is what identifies a child database across its files: the
+// server's own name for itself with its port, and the database name. A
+// restart keeps it; another server or another database is another origin.
+type Origin struct {
+	Host     string `json:"host"`
+	Database string `json:"database"`
+}
+
+// Origin returns the identity the source names.
+func (s Source) Origin() Origin { return Origin{Host: s.Host, Database: s.Database} }
+
+// String names the origin for messages: database "civicrm" on db1:3306.
+func (o Origin) String() string {
+	if o.Host == "" {
+		return fmt.Sprintf("database %q (server not recorded)", o.Database)
+	}
+	return fmt.Sprintf("database %q on %s", o.Database, o.Host)
+}
+
+// Differs reports whether two origins name different databases. A host
+// that one side did not record (a file or state written before hosts were
+// recorded) is not compared.
+func (o Origin) Differs(other Origin) bool {
+	if o.Database != other.Database {
+		return true
+	}
+	return o.Host != "" && other.Host != "" && o.Host != other.Host
 }
 
 // TableInfo tells the reader what to expect of one table's records.
