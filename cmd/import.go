@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -31,6 +32,7 @@ type importOptions struct {
 	signKeyFile     string
 	metricsFile     string
 	lockWaitTimeout time.Duration
+	maxDelete       string
 }
 
 func (o *importOptions) AddFlags(flags *pflag.FlagSet) {
@@ -42,6 +44,7 @@ func (o *importOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus metrics to this file (for node_exporter's textfile collector), atomically")
 	flags.BoolVarP(&o.verbose, "verbose", "v", false, "print each table's inserted, updated and deleted rows on standard error")
 	flags.StringVar(&o.signKeyFile, "sign-key-file", "", "file holding the key children sign with: unsigned or wrongly signed files are rejected (must not be readable by others)")
+	flags.StringVar(&o.maxDelete, "max-delete", "10%", "refuse a file that would delete more than this share of the rows a prefix holds in any table (and more than 100 rows); 100% allows everything")
 	flags.DurationVar(&o.lockWaitTimeout, "lock-wait-timeout", 0, "how long one statement waits for a row lock held by another session before the file is tried again (default: the server's innodb_lock_wait_timeout)")
 }
 
@@ -57,6 +60,9 @@ func (o *importOptions) Check(args []string) error {
 		return exitcode.Errorf(exitcode.Usage, "name at least one sync file, or --inbox DIR (see tributary import --help)")
 	case o.lockWaitTimeout < 0:
 		return exitcode.Errorf(exitcode.Usage, "--lock-wait-timeout must not be negative")
+	}
+	if _, err := importer.ParseDeleteLimit(o.maxDelete); err != nil {
+		return err
 	}
 	if o.inbox != "" {
 		if info, err := os.Stat(o.inbox); err != nil || !info.IsDir() {
@@ -166,9 +172,15 @@ func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files
 	}
 	bar := progress.ForTerminal(stderr)
 	_, quiet := bar.(progress.Nop)
+	limit, err := importer.ParseDeleteLimit(opts.maxDelete)
+	if err != nil {
+		return err
+	}
 	iopts := importer.Options{
 		Rebuild:         opts.rebuild,
 		DryRun:          opts.dryRun,
+		MaxDelete:       limit,
+		ApplyAnyway:     applyAnywayCommand(c.Flags()),
 		SignKey:         key,
 		LockWaitTimeout: opts.lockWaitTimeout,
 		Progress:        importProgress(bar),
@@ -218,6 +230,8 @@ func printInbox(w io.Writer, files []importer.InboxFile, verbose bool) {
 		switch {
 		case f.NotTried:
 			fmt.Fprintf(w, "tributary: %s: not tried in this dry run (it follows a file of prefix %s whose changes a dry run does not keep)\n", name, f.Prefix)
+		case f.Err != nil && f.Why != "" && f.MovedTo == "":
+			fmt.Fprintf(w, "tributary: %v\ntributary: %s stays in the inbox, and the later files of prefix %s wait behind it; %s says what to do\n", f.Err, name, f.Prefix, f.Why)
 		case f.Err != nil && f.Why != "":
 			fmt.Fprintf(w, "tributary: %v\ntributary: moved %s to %s; %s says what to do\n", f.Err, name, filepath.Dir(f.MovedTo), f.Why)
 		case f.Err != nil:
@@ -331,6 +345,53 @@ func printResults(w io.Writer, results []importer.Result, verbose, dryRun bool) 
 			}
 		}
 	}
+}
+
+// applyAnywayCommand renders the command that applies one file that
+// --max-delete refused: this run's own flags as given (a password in a DSN
+// hidden), without those that choose other files or only report, then
+// --max-delete 100% and the file.
+func applyAnywayCommand(flags *pflag.FlagSet) func(path string) string {
+	args := []string{"tributary", "import"}
+	flags.Visit(func(f *pflag.Flag) {
+		switch f.Name {
+		case "inbox", "max-delete", "dry-run", "verbose", "rebuild", "metrics-file", "help":
+			return
+		}
+		if f.Value.Type() == "bool" {
+			args = append(args, "--"+f.Name)
+			return
+		}
+		value := f.Value.String()
+		if strings.HasSuffix(f.Name, "dsn") {
+			value = hidePassword(value)
+		}
+		args = append(args, "--"+f.Name, shellQuote(value))
+	})
+	return func(path string) string {
+		return strings.Join(args, " ") + " --max-delete 100% " + shellQuote(path)
+	}
+}
+
+// hidePassword replaces a DSN's password with ***.
+func hidePassword(dsn string) string {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil || cfg.Passwd == "" {
+		return dsn
+	}
+	cfg.Passwd = "***"
+	return cfg.FormatDSN()
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but the
+// characters of ordinary paths and names.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func failed(results []importer.Result) int {

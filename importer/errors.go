@@ -69,7 +69,7 @@ func asReject(path string, err error) error {
 	if errors.As(err, &rej) {
 		return err
 	}
-	for _, sentinel := range []error{ErrGap, ErrStale, ErrConflict, ErrMismatch, ErrUnresolved, ErrBadRecord, ErrInconsistent, ErrData, ErrSource} {
+	for _, sentinel := range []error{ErrGap, ErrStale, ErrConflict, ErrMismatch, ErrUnresolved, ErrBadRecord, ErrInconsistent, ErrData, ErrSource, ErrMassDelete} {
 		if errors.Is(err, sentinel) {
 			return &RejectError{Path: path, Err: err}
 		}

@@ -32,6 +32,14 @@ type Options struct {
 	// a prefix after one that would change the master are not tried, since
 	// each builds on the one before. See dryrun.go.
 	DryRun bool
+	// MaxDelete refuses a file that deletes more than this share of the
+	// rows a prefix holds in any table (and more than 100 rows): a child
+	// restored from an empty backup must not empty its branch.
+	MaxDelete DeleteLimit
+	// ApplyAnyway, when set, renders the command that applies a file the
+	// limit refused anyway (the caller's own flags and --max-delete 100%),
+	// for the error and the inbox's .why file.
+	ApplyAnyway func(path string) string
 	// SignKey, when set, makes a valid HMAC in every file mandatory.
 	SignKey []byte
 	// BatchRows is the number of rows per multi-row statement (default 1000).

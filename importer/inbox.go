@@ -181,6 +181,19 @@ func inboxPrefix(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, 
 		switch {
 		case f.Err == nil:
 			f.MovedTo, err = moveTo(dir, DoneDir, e.path)
+			if err == nil {
+				err = removeHeldWhy(e.path)
+			}
+		case errors.Is(f.Err, ErrMassDelete):
+			// Held, not failed: the file is sound, and the admin decides.
+			// Its prefix waits behind it (each later file would be refused
+			// for the same rows, or for the gap), and each run says so again.
+			f.Why, err = writeWhy(e.path, f.Err, dir)
+			if err != nil {
+				f.Err = errors.Join(f.Err, exitcode.Wrap(exitcode.Failure, err))
+			}
+			markWaiting(out[i+1:], false)
+			return out
 		case isReject(f.Err):
 			f.MovedTo, err = moveTo(dir, FailedDir, e.path)
 			if err == nil {
@@ -246,14 +259,28 @@ func moveTo(dir, sub, path string) (string, error) {
 	return target, syncfile.SyncDir(dir)
 }
 
+// removeHeldWhy removes the .why a run wrote beside a file it held in the
+// inbox (refused mass deletion), once the file is applied.
+func removeHeldWhy(path string) error {
+	err := os.Remove(path + ".why")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
 // writeWhy writes NAME.why beside a rejected file: the error, the time and
 // what to do, in plain words.
 func writeWhy(moved string, cause error, inbox string) (string, error) {
 	why := moved + ".why"
+	result := "rejected (exit code 3); the master was not changed by this file"
+	if errors.Is(cause, ErrMassDelete) {
+		result = "held in the inbox (exit code 3); the master was not changed by this file"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "file:    %s\n", filepath.Base(moved))
 	fmt.Fprintf(&b, "time:    %s\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "result:  rejected (exit code 3); the master was not changed by this file\n")
+	fmt.Fprintf(&b, "result:  %s\n", result)
 	fmt.Fprintf(&b, "error:   %v\n", cause)
 	fmt.Fprintf(&b, "\nwhat to do:\n%s\n", advice(cause, filepath.Base(moved), inbox))
 	tmp := why + ".tmp"
@@ -277,6 +304,8 @@ func advice(cause error, name, inbox string) string {
 		return "Nothing: the master already holds newer data of this child, which covers this file. You may delete it."
 	case errors.Is(cause, ErrGap):
 		return "Files of this child are missing between the last applied one and this one (lost in transit, or the child's state was reset).\nFind them (on the child, in the transfer) and put them into the inbox, or " + full + ".\nLater files of this prefix will be rejected the same way until then."
+	case errors.Is(cause, ErrMassDelete):
+		return "Nothing was deleted. Find out why the child lost these rows before you apply this file: a child restored from an empty or old backup, or an export of the wrong database, would empty the branch on the master.\nThe file stays in the inbox and the prefix's later files wait behind it; every run refuses it again until you decide.\nIf the child really deleted these rows, apply it with the command at the end of the error above; the next run then goes on with the later files."
 	case errors.Is(cause, ErrSource):
 		return "The file was read from another database than the earlier files of its stream: the child's export reached the wrong server or database (a mistyped --dsn or option file, a failover to another server, a restored copy). Do not apply it.\nCheck the child's connection. If the child really moved, run `tributary export --new-stream` there: its full file starts a new stream that replaces this one."
 	case errors.Is(cause, ErrConflict):

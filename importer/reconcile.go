@@ -86,26 +86,56 @@ func (f *fileRun) snapshotGone(ctx context.Context, d *deleter, t *schema.Table)
 // points at a row this prefix maps. A key made only of shared references
 // cannot be told apart from other prefixes' rows, so none are returned.
 func (f *fileRun) prefixRows(ctx context.Context, t *schema.Table) ([][]any, error) {
+	col, ref := prefixColumn(t)
+	if ref == nil {
+		return nil, nil
+	}
+	table, err := mapping.TableName(f.plan.header.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	q, err := selectJoinedSQL(t.Name, t.Key, col, table)
+	if err != nil {
+		return nil, err
+	}
+	var keys [][]any
+	if err := f.query(ctx, q, []any{ref.Table}, scanKey(len(t.Key), &keys)); err != nil {
+		return nil, fmt.Errorf("table %s: read the prefix's rows: %w", t.Name, err)
+	}
+	return keys, nil
+}
+
+// prefixRowCount counts the rows prefixRows returns.
+func (f *fileRun) prefixRowCount(ctx context.Context, t *schema.Table) (int64, error) {
+	col, ref := prefixColumn(t)
+	if ref == nil {
+		return 0, nil
+	}
+	table, err := mapping.TableName(f.plan.header.Prefix)
+	if err != nil {
+		return 0, err
+	}
+	q, err := countJoinedSQL(t.Name, col, table)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := f.query(ctx, q, []any{ref.Table}, func(scan func(...any) error) error { return scan(&n) }); err != nil {
+		return 0, fmt.Errorf("table %s: count the prefix's rows: %w", t.Name, err)
+	}
+	return n, nil
+}
+
+// prefixColumn is the key column that tells a composite table's rows of
+// one prefix from another's: the first that references a synced table.
+func prefixColumn(t *schema.Table) (string, *schema.Reference) {
 	for _, col := range t.Key {
 		ref := t.Ref(col)
-		if ref == nil || ref.Shared || ref.Polymorphic() {
-			continue
+		if ref != nil && !ref.Shared && !ref.Polymorphic() {
+			return col, ref
 		}
-		table, err := mapping.TableName(f.plan.header.Prefix)
-		if err != nil {
-			return nil, err
-		}
-		q, err := selectJoinedSQL(t.Name, t.Key, col, table)
-		if err != nil {
-			return nil, err
-		}
-		var keys [][]any
-		if err := f.query(ctx, q, []any{ref.Table}, scanKey(len(t.Key), &keys)); err != nil {
-			return nil, fmt.Errorf("table %s: read the prefix's rows: %w", t.Name, err)
-		}
-		return keys, nil
 	}
-	return nil, nil
+	return "", nil
 }
 
 // outsideLive queues the mapped rows of a track table whose child IDs lie
@@ -208,6 +238,7 @@ func (f *fileRun) carries(t *schema.Table, key []any) bool {
 // rebuild deletes every row of the prefix and its whole mapping, before a
 // full file is inserted afresh (--rebuild).
 func (f *fileRun) rebuild(ctx context.Context) error {
+	f.rebuilt = true
 	d := newDeleter(f, false)
 	for _, t := range f.plan.s.Tables {
 		var err error
@@ -242,6 +273,7 @@ func (f *fileRun) allMapped(ctx context.Context, d *deleter, t *schema.Table) er
 	if err != nil {
 		return err
 	}
+	f.held[t.Name] = int64(len(ids))
 	return d.addMapped(t.Name, ids, "--rebuild")
 }
 
@@ -250,5 +282,6 @@ func (f *fileRun) allComposite(ctx context.Context, d *deleter, t *schema.Table)
 	if err != nil {
 		return err
 	}
+	f.held[t.Name] = int64(len(keys))
 	return d.addComposite(t.Name, keys, "--rebuild")
 }

@@ -50,6 +50,10 @@ type fileRun struct {
 	exact   bool
 	facts   *masterFacts
 	repairs map[string]*repairSet
+	// rebuilt: --rebuild deleted the prefix's rows first; held counts the
+	// rows of each table it deleted, for the mass-deletion check.
+	rebuilt bool
+	held    map[string]int64
 }
 
 // pendingRef is a reference filled in the second pass.
@@ -67,6 +71,7 @@ func newFileRun(path string, p *plan, tx *sql.Tx, store *mapping.Store, lim limi
 	return &fileRun{
 		path: path, plan: p, tx: tx, store: store, limits: lim, opts: opts, res: res, facts: facts,
 		repairs:  map[string]*repairSet{},
+		held:     map[string]int64{},
 		cache:    newIDCache(store, opts.CacheLimit),
 		stmts:    newStmtCache(tx),
 		sent:     map[string]*idSet{},
@@ -104,7 +109,10 @@ func (f *fileRun) apply(ctx context.Context, r *syncfile.Reader) error {
 	if err := f.deletions(ctx); err != nil {
 		return err
 	}
-	return f.runRepairs(ctx)
+	if err := f.runRepairs(ctx); err != nil {
+		return err
+	}
+	return f.checkMassDelete(ctx)
 }
 
 // noteExisting records which of the file's mapped tables already have rows

@@ -149,6 +149,16 @@ func setNullInSQL(table string, cols []string, in string, n int) (string, error)
 		" WHERE " + database.QuoteIdent(in) + " IN (" + database.Placeholders(n) + ")", nil
 }
 
+// countJoinedSQL counts table's rows whose column via points at a row the
+// mapping table maps for entity (the one argument).
+func countJoinedSQL(table, via, mappingTable string) (string, error) {
+	if via == "" {
+		return "", errNoColumns
+	}
+	return "SELECT COUNT(*) FROM " + database.QuoteIdent(table) + " t JOIN " +
+		database.QuoteIdent(mappingTable) + " m ON m.entity_table = ? AND m.master_entity_id = t." + database.QuoteIdent(via), nil
+}
+
 // selectJoinedSQL selects cols of table's rows whose column via points at a
 // row that the mapping table maps for entity: the rows of one prefix.
 func selectJoinedSQL(table string, cols []string, via, mappingTable string) (string, error) {

@@ -42,6 +42,7 @@ type Store struct {
 	q     Querier
 	table string // quoted mapping table name
 	stmts map[string]*sql.Stmt
+	added map[string]int64 // per entity: mappings inserted less mappings deleted
 }
 
 // NewStore returns a Store for prefix's mapping table.
@@ -50,7 +51,7 @@ func NewStore(q Querier, prefix string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{q: q, table: database.QuoteIdent(name), stmts: map[string]*sql.Stmt{}}, nil
+	return &Store{q: q, table: database.QuoteIdent(name), stmts: map[string]*sql.Stmt{}, added: map[string]int64{}}, nil
 }
 
 // Close releases the prepared statements.
@@ -165,6 +166,7 @@ func (s *Store) Insert(ctx context.Context, entity string, pairs []Pair) error {
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("record mappings of %s: %w", entity, err)
 		}
+		s.added[entity] += int64(n)
 	}
 	return nil
 }
@@ -212,6 +214,7 @@ func (s *Store) DeleteMaster(ctx context.Context, entity string, master []int64)
 		}
 		n, err := res.RowsAffected()
 		total += n
+		s.added[entity] -= n
 		return err
 	})
 	if err != nil {
@@ -229,6 +232,23 @@ func (s *Store) DeleteAll(ctx context.Context) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// Count returns how many mappings entity has.
+func (s *Store) Count(ctx context.Context, entity string) (int64, error) {
+	var n int64
+	rows, err := s.q.QueryContext(ctx, "SELECT COUNT(*) FROM "+s.table+" WHERE entity_table = ?", entity)
+	if err == nil {
+		err = database.ScanRows(rows, func(rows *sql.Rows) error { return rows.Scan(&n) })
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count mappings of %s: %w", entity, err)
+	}
+	return n, nil
+}
+
+// Added is how many mappings of entity this Store inserted less how many
+// it deleted (DeleteAll aside): with Count, what the table held before.
+func (s *Store) Added(entity string) int64 { return s.added[entity] }
 
 // Any reports whether entity has at least one mapping.
 func (s *Store) Any(ctx context.Context, entity string) (bool, error) {
