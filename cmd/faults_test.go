@@ -221,6 +221,34 @@ func TestImportFaults(t *testing.T) {
 		}
 	})
 
+	// Ctrl-C while a statement of the import waits for a table another
+	// session has locked: the import kills its own session on the server,
+	// so when it has exited (130) the prefix's lock is free and an
+	// immediate re-run applies the file, without "another import".
+	t.Run("SIGINT while waiting", func(t *testing.T) {
+		master, dsn := civiDatabase(t, 0)
+		before := tableChecksums(t, master)
+		unlock := holdTable(t, master, "civicrm_activity_contact")
+		p := startProcess(t, f.bin, "import", "--dsn", dsn, "--map", "civicrm", f.file)
+		waitBlocked(t, master, p)
+		if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		if code := p.wait(t); code != exitcode.Interrupted {
+			t.Fatalf("exit %d, want 130: %s", code, p.stderr.String())
+		}
+		if id := lockHolder(t, master); id != 0 {
+			t.Fatalf("the interrupted import has exited, but its session %d still holds the prefix's lock", id)
+		}
+		unlock()
+		assertSameTables(t, before, tableChecksums(t, master))
+		_, stderr, code := runProcess(t, f.bin, "import", "--dsn", dsn, "--map", "civicrm", f.file)
+		if code != 0 {
+			t.Fatalf("the re-run at once: exit %d: %s", code, stderr)
+		}
+		assertMirrors(t, f.child, master)
+	})
+
 	// The master's side of the connection is killed (an admin's KILL, a
 	// server restart, a network cut): the server rolls the file back; the
 	// import exits 1 and says so; the next run applies it.

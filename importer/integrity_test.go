@@ -282,3 +282,114 @@ func seedMany(t *testing.T, c *child, n int) {
 		fmt.Sprintf(`INSERT INTO email (contact_id, email) SELECT seq, CONCAT('c', seq, '@example.org') FROM seq_1_to_%d`, n),
 		fmt.Sprintf(`INSERT INTO note (entity_table, entity_id, body, modified_date) SELECT 'contact', seq, 'hello', NOW(6) FROM seq_1_to_%d WHERE seq %% 3 = 0`, n))
 }
+
+// Interrupted while a statement waits for a table another session has
+// locked: the import kills its own server-side session, so by the time it
+// returns (130) the prefix's lock is free and nothing of it waits on.
+func TestInterruptKillsServerSideWork(t *testing.T) {
+	master := newSide(t)
+	c := newChild(t, "nyc")
+	seedMany(t, c, 50)
+	file := c.export(t, true)
+	before := checksums(t, master.db)
+	ctx := context.Background()
+	holder, err := master.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "LOCK TABLES note WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	var dbName string
+	if err := master.db.Get(&dbName, "SELECT DATABASE()"); err != nil {
+		t.Fatal(err)
+	}
+	lock := LockName(dbName, "nyc")
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(runCtx, master.db.DB, master.s, []string{file}, Options{})
+		done <- err
+	}()
+	id := lockHolder(t, master, lock)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var state sql.NullString
+		if err := master.db.Get(&state, "SELECT IFNULL(STATE, '') FROM information_schema.PROCESSLIST WHERE ID = ?", id); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(state.String, "Waiting for table") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the import never came to wait for the locked table (state %q)", state.String)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	err = <-done
+	if exitcode.Code(err) != exitcode.Interrupted {
+		t.Fatalf("exit %d (%v), want 130", exitcode.Code(err), err)
+	}
+	var holderNow sql.NullInt64
+	var sessions int
+	if err := master.db.Get(&holderNow, "SELECT IS_USED_LOCK(?)", lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := master.db.Get(&sessions, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	if holderNow.Valid || sessions != 0 {
+		t.Fatalf("after the interrupted import returned, its session %d is still there (%d) holding the lock (%v)", id, sessions, holderNow)
+	}
+	if _, err := holder.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+		t.Fatal(err)
+	}
+	assertUnchanged(t, before, checksums(t, master.db))
+	importFiles(t, master, Options{}, file)
+	assertMirrors(t, c, master)
+}
+
+// The next run meets the lock of a session the server is still rolling
+// back (an interrupted import): it waits for the rollback instead of
+// reporting another import (exit 75).
+func TestLockOfARollbackIsWaitedFor(t *testing.T) {
+	master := newSide(t)
+	c := newChild(t, "nyc")
+	seed(t, c)
+	file := c.export(t, true)
+	dbtest.Exec(t, master.db, `CREATE TABLE scratch (id INT PRIMARY KEY, pad CHAR(200) NOT NULL)`)
+	var dbName string
+	if err := master.db.Get(&dbName, "SELECT DATABASE()"); err != nil {
+		t.Fatal(err)
+	}
+	lock := LockName(dbName, "nyc")
+	ctx := context.Background()
+	victim, err := master.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Close()
+	var id int64
+	if err := victim.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{"DO GET_LOCK('" + lock + "', 0)", "BEGIN", "INSERT INTO scratch SELECT seq, 'x' FROM seq_1_to_600000"} {
+		if _, err := victim.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := master.db.Exec(fmt.Sprintf("KILL CONNECTION %d", id)); err != nil {
+		t.Fatal(err)
+	}
+	var command string
+	if err := master.db.Get(&command, "SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = ?", id); err != nil {
+		t.Fatalf("the killed session is gone already (its rollback was too quick for this test): %v", err)
+	}
+	if command != "Killed" {
+		t.Fatalf("the killed session shows %q", command)
+	}
+	importFiles(t, master, Options{}, file)
+	assertMirrors(t, c, master)
+}

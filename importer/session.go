@@ -17,6 +17,8 @@ import (
 	"tributary/mapping"
 	"tributary/schema"
 	"tributary/syncfile"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // sessionSQLMode is the master session's sql_mode during an import.
@@ -30,11 +32,17 @@ const sessionSQLMode = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
 // session settings every import transaction of that prefix runs under.
 type session struct {
 	conn    *sql.Conn
+	id      int64 // the server's ID of conn (CONNECTION_ID())
 	prefix  string
 	lock    string
 	limits  limits
 	ensured bool
 	facts   *masterFacts
+	// unwatch stops the interrupt watch (see watch) and reports whether
+	// it killed the session's server-side work.
+	unwatch func() (killed bool)
+	db      *sql.DB
+	opts    *Options
 }
 
 // ensure creates the mapping and ledger tables when they are missing, the
@@ -77,28 +85,23 @@ func openSession(ctx context.Context, db *sql.DB, prefix string, facts *masterFa
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	s := &session{conn: conn, prefix: prefix, facts: facts}
+	s := &session{conn: conn, prefix: prefix, facts: facts, db: db, opts: opts}
 	if err := s.setup(ctx, opts); err != nil {
 		s.discard()
 		return nil, err
 	}
+	s.watch(ctx)
 	return s, nil
 }
 
 func (s *session) setup(ctx context.Context, opts *Options) error {
 	var dbName sql.NullString
 	var packet int64
-	if err := s.conn.QueryRowContext(ctx, "SELECT DATABASE(), @@max_allowed_packet").Scan(&dbName, &packet); err != nil {
+	if err := s.conn.QueryRowContext(ctx, "SELECT DATABASE(), @@max_allowed_packet, CONNECTION_ID()").Scan(&dbName, &packet, &s.id); err != nil {
 		return fmt.Errorf("read session: %w", sqlError(err))
 	}
-	s.lock = LockName(dbName.String, s.prefix)
-	var got sql.NullInt64
-	if err := s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", s.lock).Scan(&got); err != nil {
-		return fmt.Errorf("take lock %s: %w", s.lock, sqlError(err))
-	}
-	if !got.Valid || got.Int64 != 1 {
-		s.lock = "" // not ours to release
-		return exitcode.Wrap(exitcode.Locked, fmt.Errorf("%w: prefix %s (lock %q is held); try again later", ErrLocked, s.prefix, LockName(dbName.String, s.prefix)))
+	if err := s.takeLock(ctx, LockName(dbName.String, s.prefix)); err != nil {
+		return err
 	}
 	for _, stmt := range []string{
 		"SET SESSION sql_mode = '" + sessionSQLMode + "'",
@@ -129,14 +132,20 @@ func (s *session) setup(ctx context.Context, opts *Options) error {
 }
 
 // close releases the lock and throws the connection away rather than
-// returning it to the pool, so its session settings never leak.
+// returning it to the pool, so its session settings never leak. After an
+// interruption it waits (a while) until the server has rolled the killed
+// work back, so that the next run finds the prefix free.
 func (s *session) close(ctx context.Context) {
-	if s.lock != "" {
+	killed := s.unwatch != nil && s.unwatch()
+	if s.lock != "" && !killed {
 		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_, _ = s.conn.ExecContext(cleanup, "DO RELEASE_LOCK(?)", s.lock)
 	}
 	s.discard()
+	if killed {
+		s.waitGone(ctx)
+	}
 }
 
 func (s *session) discard() {
@@ -209,6 +218,8 @@ func fileError(ctx context.Context, path string, err error, attempts int) error 
 		return nil
 	case interrupted(ctx, err):
 		return exitcode.Wrap(exitcode.Interrupted, fmt.Errorf("%s: interrupted; rolled back: %w", path, err))
+	case errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn):
+		return exitcode.Wrap(exitcode.Failure, fmt.Errorf("%s: the connection to the master broke (killed by an admin, a server restart, a network failure); the server rolls the file back, nothing of it is applied, and the next run tries it again: %w", path, err))
 	case database.ErrorNumber(err) == errInterrupted:
 		return exitcode.Wrap(exitcode.Failure, fmt.Errorf("%s: the server interrupted a statement of the import (KILL QUERY, or the server shutting down); rolled back, nothing of the file was applied, and the next run tries it again: %w", path, err))
 	case retryable(err):
