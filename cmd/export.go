@@ -75,7 +75,7 @@ func (o *exportOptions) Check() error {
 func newExportCommand() *cobra.Command {
 	opts := &exportOptions{conn: newConnectionOptions("child", "", "TRIBUTARY_DSN")}
 	c := &cobra.Command{
-		Use:   "export --dsn DSN --prefix P --map MAP --out DIR [--state FILE] [--full] [--lag D] [--overlap D]",
+		Use:   "export --dsn DSN --prefix P --map MAP --out DIR [--state FILE] [--full] [--new-stream] [--lag D] [--overlap D]",
 		Short: "Write a sync file of a child's changes",
 		Long:  exportHelp,
 		Args:  usageArgs(cobra.NoArgs),

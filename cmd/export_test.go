@@ -55,7 +55,7 @@ func TestExportHelpExplains(t *testing.T) {
 	}
 	for _, want := range []string{
 		"[since, until)", "--lag", "INNODB_TRX", "PROCESS privilege", "DATETIME", "@@global.time_zone", "--overlap",
-		"state file", ".tributary-PREFIX.state", "0600", "new stream", "exits 75",
+		"state file", ".tributary-PREFIX.state", "0600", "new stream", "exits 75", "--new-stream", "@@hostname",
 		"*/15 * * * * tributary export --defaults-file /etc/tributary/child.cnf --prefix nyc --map civicrm --out /var/spool/tributary/out >/dev/null && rsync -a --remove-source-files --exclude '.*'",
 		"Exit codes:", "130",
 	} {

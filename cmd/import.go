@@ -115,7 +115,12 @@ truncated, of an unknown format version, names a table or column the master's
 map does not sync, leaves a gap after the last applied file (run
 "tributary export --full" on the child to repair), claims a sequence already
 applied with other content, is older than what the master holds, or holds a
-value or a reference the master cannot store. A file applied before is
+value or a reference the master cannot store, or comes from another
+database than the earlier files of its stream. A file that would delete more
+than --max-delete (default 10%, and more than 100 rows) of the rows a prefix
+holds in any table is refused the same way: a child restored from an empty
+backup must not empty its branch; the message gives the counts and the
+command that applies the file anyway. A file applied before is
 recognised and skipped (exit 0). Imports of one prefix never run at the same
 time: the second exits 75 at once. A deadlock or lock wait timeout is tried
 again up to three times.
@@ -128,7 +133,8 @@ Each file's outcome is one line on standard error; -v adds one line per table.
 sequence), ignoring dotfiles, *.tmp and other names (rsync and scp use those
 while a transfer is in flight). Each applied or already applied file moves to
 DIR/done/; each rejected one to DIR/failed/, with NAME.why beside it saying
-what went wrong, when, and what to do. A prefix stops at its first file that
+what went wrong, when, and what to do. A file refused by --max-delete stays
+in DIR with NAME.why beside it, and its prefix's later files wait behind it. A prefix stops at its first file that
 is not applied (its later files wait in the inbox) while other prefixes go
 on; a prefix whose lock is busy, or a failure that is not the file's fault,
 leaves its files for the next run. The exit code is 0 only when nothing

@@ -31,7 +31,7 @@ func TestImportHelpExplains(t *testing.T) {
 		"(prefix, sequence)", "one transaction", "mapping_master_PREFIX", "tributary_ledger", "--rebuild",
 		"export --full", "exits 75", "SELECT, INSERT, UPDATE and DELETE", "-v",
 		"*/10 * * * * tributary import --defaults-file /etc/tributary/master.cnf --map civicrm --inbox /var/spool/tributary/inbox",
-		"--inbox DIR", "DIR/done/", "DIR/failed/", "NAME.why", "--dry-run", "--metrics-file",
+		"--inbox DIR", "DIR/done/", "DIR/failed/", "NAME.why", "--dry-run", "--metrics-file", "--max-delete", "stays\nin DIR",
 		"Exit codes:", "130",
 	} {
 		if !strings.Contains(out, want) {
