@@ -155,3 +155,16 @@ func TestCheckCiviCRMPresets(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownCommandExits2: a mistyped command is a usage error, with the
+// command it was probably meant to be; the bare command shows the help.
+func TestUnknownCommandExits2(t *testing.T) {
+	_, stderr, code := execute(t, "exprot", "--dsn", "x")
+	if code != exitcode.Usage || !strings.Contains(stderr, `unknown command "exprot" (did you mean export?`) {
+		t.Errorf("tributary exprot: exit %d: %s", code, stderr)
+	}
+	out, stderr, code := execute(t)
+	if code != 0 || !strings.Contains(out, "Available Commands:") {
+		t.Errorf("tributary alone: exit %d: %s%s", code, out, stderr)
+	}
+}

@@ -3,6 +3,8 @@
 package cmd
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"tributary/internal/exitcode"
@@ -31,12 +33,34 @@ child prefix linking child IDs to master IDs.
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runnable, so that cobra checks its arguments: a mistyped command
+		// is a usage error (exit 2), and "tributary" alone shows the help.
+		Args:                       unknownCommand,
+		RunE:                       func(c *cobra.Command, _ []string) error { return c.Help() },
+		SuggestionsMinimumDistance: 2,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if !c.HasParent() && c.Flags().NArg() > 0 {
+			// "tributary exprot --dsn ...": the command is what is wrong.
+			return unknownCommand(c, c.Flags().Args())
+		}
 		return exitcode.Errorf(exitcode.Usage, "%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newCheckCommand(), newExportCommand(), newImportCommand(), newStatusCommand(), newVerifyCommand())
 	return root
+}
+
+// unknownCommand refuses any argument of the root command: it can only be
+// a command tributary does not have.
+func unknownCommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := ""
+	if near := c.SuggestionsFor(args[0]); len(near) > 0 {
+		hint = "did you mean " + strings.Join(near, " or ") + "? "
+	}
+	return exitcode.Errorf(exitcode.Usage, "unknown command %q (%ssee %s --help)", args[0], hint, c.CommandPath())
 }
 
 // usageArgs wraps a positional-argument validator so its errors exit 2.
