@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -121,24 +122,48 @@ func Describe(cfg *mysql.Config) string {
 	return fmt.Sprintf("%s@%s(%s)/%s", cfg.User, cfg.Net, cfg.Addr, cfg.DBName)
 }
 
-// cleanDriverError turns the driver's error into a short sentence and makes
-// sure the password never reaches the output, even if a driver quotes it.
+// cleanDriverError turns the driver's error into a short sentence. Only the
+// text that comes from the server or the driver is scrubbed of the
+// password, where it holds it exactly: our own words stay as written, even
+// when the password is a word of them.
 func cleanDriverError(err error, cfg *mysql.Config) string {
 	msg := err.Error()
 	var myErr *mysql.MySQLError
 	switch {
 	case errors.As(err, &myErr) && myErr.Number == 1045:
-		msg = "login refused (wrong user or password)"
+		return loginRefused(myErr.Message, cfg)
 	case errors.As(err, &myErr) && myErr.Number == 1049:
-		msg = fmt.Sprintf("database %q does not exist", cfg.DBName)
+		return fmt.Sprintf("database %q does not exist", cfg.DBName)
 	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, io.EOF):
-		msg = "the server closed the connection"
+		return "the server closed the connection"
 	case strings.Contains(msg, "connection refused"):
-		msg = "connection refused: is the server running and listening there?"
+		return "connection refused: is the server running and listening there?"
 	case strings.Contains(msg, "no such file or directory"):
-		msg = "no server socket there: is the server running?"
+		return "no server socket there: is the server running?"
 	}
 	return scrub(msg, cfg.Passwd)
+}
+
+// accountRE finds the account in the server's "Access denied for user
+// 'u'@'host'" message.
+var accountRE = regexp.MustCompile(`'[^']*'@'[^']*'`)
+
+// loginRefused names the account as the server saw it: the user, and the
+// host the server matched accounts against. That host is the only clue
+// when an account exists for another host ('localhost' is not 127.0.0.1).
+func loginRefused(serverText string, cfg *mysql.Config) string {
+	account := scrub(accountRE.FindString(serverText), cfg.Passwd)
+	if account == "" {
+		return "login refused (wrong user or password)"
+	}
+	msg := "login refused for " + account + " (wrong user or password, or no such account for that host"
+	if strings.HasSuffix(account, "@'127.0.0.1'") || strings.HasSuffix(account, "@'::1'") {
+		// The server skips name resolution: a TCP connection from this
+		// machine is not 'localhost' to it.
+		msg += ": an account made for 'localhost' does not match it; connect through the server's socket (socket= in the option file)"
+	}
+	msg += ")"
+	return msg
 }
 
 func scrubDSNError(err error, dsn string) string {
@@ -153,6 +178,8 @@ func scrubDSNError(err error, dsn string) string {
 	return msg
 }
 
+// scrub hides every exact occurrence of secret (and of its URL-escaped
+// form, as a DSN carries it) in text that is not ours.
 func scrub(msg, secret string) string {
 	if secret == "" {
 		return msg

@@ -2,6 +2,8 @@ package database_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,5 +97,42 @@ func TestOpenRefusedLoginHidesPassword(t *testing.T) {
 	_, err = database.Open(context.Background(), full)
 	if err == nil || !strings.Contains(err.Error(), "login refused") || strings.Contains(err.Error(), "s3cr3t-pw") {
 		t.Errorf("refused login: %v", err)
+	}
+}
+
+// TestLoginRefusedNamesAccount: an account that exists for 'localhost'
+// only, reached over TCP with the password "user". The message keeps its
+// own words and says which account the server saw.
+func TestLoginRefusedNamesAccount(t *testing.T) {
+	server := dbtest.ServerConfig(t)
+	adminCfg := server.Clone()
+	adminCfg.DBName = ""
+	admin, err := database.Open(context.Background(), adminCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	user := "trib_login_" + hex.EncodeToString(b[:])
+	who := "'" + user + "'@'localhost'" // a name made here, not input
+	if _, err := admin.Exec("CREATE USER " + who + " IDENTIFIED BY 'the-real-one'"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec("DROP USER " + who) })
+
+	cfg := server.Clone()
+	cfg.User, cfg.Passwd, cfg.DBName = user, "user", "mysql"
+	full, err := database.Source{Role: "child", DSN: cfg.FormatDSN()}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = database.Open(context.Background(), full)
+	if err == nil {
+		t.Fatal("a wrong password was accepted")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "login refused for '"+user+"'@'") || !strings.Contains(msg, "(wrong user or password") {
+		t.Errorf("refused login does not name the account or lost its words: %s", msg)
 	}
 }
