@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"tributary/internal/exitcode"
@@ -59,6 +60,11 @@ func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opt
 	entries, err := scanInbox(dir)
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Usage, err)
+	}
+	// Before anything is applied: a file applied that cannot then leave the
+	// inbox would be tried, and reported, on every later run.
+	if err := checkInboxDirs(dir, !opts.DryRun); err != nil {
+		return nil, err
 	}
 	var files []InboxFile
 	if len(entries) == 0 {
@@ -232,6 +238,54 @@ func inboxHeader(path string) (queued, error) {
 	}
 	defer r.Close()
 	return queued{path: path, header: *r.Header()}, nil
+}
+
+// checkInboxDirs makes sure files can move from dir into done/ and
+// failed/: each is a directory (made when missing, unless create is false)
+// into which a file of dir can be renamed. The probe is a dotfile, which
+// no run picks up. A directory in the way is a configuration error (exit
+// 2); a full or failing disk is a failure (exit 1).
+func checkInboxDirs(dir string, create bool) error {
+	for _, sub := range []string{DoneDir, FailedDir} {
+		dest := filepath.Join(dir, sub)
+		if err := checkInboxDir(dir, dest, create); err != nil {
+			code := exitcode.Usage
+			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EIO) {
+				code = exitcode.Failure
+			}
+			return exitcode.Errorf(code, "inbox %s: files cannot be moved into %s (%v); nothing was applied: make it a directory this account can write to", dir, dest, err)
+		}
+	}
+	return nil
+}
+
+func checkInboxDir(dir, dest string, create bool) error {
+	info, err := os.Stat(dest)
+	switch {
+	case err == nil && !info.IsDir():
+		return errors.New("it is not a directory")
+	case errors.Is(err, fs.ErrNotExist) && !create:
+		return nil // a dry run moves nothing and makes nothing
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.Mkdir(dest, 0o755); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case !create:
+		return nil
+	}
+	probe, err := os.CreateTemp(dir, ".tributary-probe-*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write to %s: %w", dir, err)
+	}
+	probe.Close()
+	defer os.Remove(probe.Name())
+	moved := filepath.Join(dest, filepath.Base(probe.Name()))
+	if err := os.Rename(probe.Name(), moved); err != nil {
+		return err
+	}
+	return os.Remove(moved)
 }
 
 // moveTo renames path into dir/sub (created when missing) and fsyncs both

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,7 +226,7 @@ func TestInboxBusyLockLeavesFiles(t *testing.T) {
 	if code := exitcode.Code(err); code != exitcode.Locked {
 		t.Fatalf("exit %d, want 75: %v", code, err)
 	}
-	if !exists(n1) || exists(s1) || !exists(filepath.Join(inbox, DoneDir, filepath.Base(s1))) || exists(filepath.Join(inbox, FailedDir)) {
+	if !exists(n1) || exists(s1) || !exists(filepath.Join(inbox, DoneDir, filepath.Base(s1))) || exists(filepath.Join(inbox, FailedDir, filepath.Base(n1))) {
 		t.Errorf("want nyc's file in the inbox and sf's in done/: %+v", files)
 	}
 	if _, err := conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", LockName(dbName, "nyc")); err != nil {
@@ -245,4 +246,85 @@ func TestInboxRefusesRebuild(t *testing.T) {
 	if exitcode.Code(err) != exitcode.Usage {
 		t.Errorf("exit %d: %v", exitcode.Code(err), err)
 	}
+}
+
+// TestInboxDirsCheckedFirst: when files cannot move into done/ or failed/,
+// nothing is applied (the master byte-identical, no ledger row), the file
+// stays in the inbox, and the error names the directory (exit 2: the inbox
+// is set up wrong; no file is at fault). Once repaired, the file applies.
+func TestInboxDirsCheckedFirst(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		block func(t *testing.T, inbox string) string // returns the blocked path
+	}{
+		{"done is a plain file", func(t *testing.T, inbox string) string {
+			return plainFile(t, filepath.Join(inbox, DoneDir))
+		}},
+		{"failed is a plain file", func(t *testing.T, inbox string) string {
+			return plainFile(t, filepath.Join(inbox, FailedDir))
+		}},
+		{"done is a dangling symlink", func(t *testing.T, inbox string) string {
+			path := filepath.Join(inbox, DoneDir)
+			if err := os.Symlink(filepath.Join(t.TempDir(), "gone"), path); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			master := newSide(t)
+			nyc := newChild(t, "nyc")
+			seed(t, nyc)
+			inbox := t.TempDir()
+			file := ship(t, nyc.export(t, true), inbox)
+			blocked := tt.block(t, inbox)
+			before := checksums(t, master.db)
+
+			files, err := RunInbox(context.Background(), master.db.DB, master.s, inbox, Options{})
+			if code := exitcode.Code(err); code != exitcode.Usage || !strings.Contains(fmt.Sprint(err), blocked) || !strings.Contains(fmt.Sprint(err), "nothing was applied") {
+				t.Fatalf("exit %d, want 2 naming %s: %v", code, blocked, err)
+			}
+			if len(files) != 0 || !exists(file) {
+				t.Errorf("files %+v; the sync file must stay in the inbox", files)
+			}
+			assertUnchanged(t, before, checksums(t, master.db))
+			if n := ledgerRows(t, master); n != 0 {
+				t.Errorf("the ledger holds %d rows, want none", n)
+			}
+
+			// Repaired, the next run applies the file and moves it.
+			if err := os.Remove(blocked); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := RunInbox(context.Background(), master.db.DB, master.s, inbox, Options{}); err != nil || exists(file) {
+				t.Fatalf("after the repair: %v (file still in the inbox: %t)", err, exists(file))
+			}
+			assertMirrors(t, nyc, master)
+		})
+	}
+}
+
+func plainFile(t *testing.T, path string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte("not a directory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// ledgerRows counts the ledger's rows; a ledger not made yet holds none.
+func ledgerRows(t *testing.T, master *side) int {
+	t.Helper()
+	var tables int
+	if err := master.db.Get(&tables, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tributary_ledger'"); err != nil {
+		t.Fatal(err)
+	}
+	if tables == 0 {
+		return 0
+	}
+	var n int
+	if err := master.db.Get(&n, "SELECT COUNT(*) FROM tributary_ledger"); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
