@@ -157,3 +157,65 @@ func readFileT(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestInboxBlockedDoneCommand: an inbox whose done/ is a plain file is a
+// configuration error: exit 2 with the directory named, nothing applied
+// (every table as it was, no ledger row), the file left in the inbox, and
+// the metrics file records the run (last exit code 2).
+func TestInboxBlockedDoneCommand(t *testing.T) {
+	_, childDSN := civiDatabase(t, 5)
+	master, masterDSN := civiDatabase(t, 0)
+	inbox := t.TempDir()
+	file := exportFile(t, childDSN, inbox)
+	done := filepath.Join(inbox, "done")
+	if err := os.WriteFile(done, []byte("oops\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prom := filepath.Join(t.TempDir(), "import.prom")
+	before := tableChecksums(t, master)
+	for run := 1; run <= 2; run++ { // and the same on the next run: nothing half-done
+		_, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--inbox", inbox, "--metrics-file", prom)
+		if code != exitcode.Usage || !strings.Contains(stderr, done+" (it is not a directory); nothing was applied") {
+			t.Fatalf("run %d: exit %d, want 2 naming %s: %s", run, code, done, stderr)
+		}
+		if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("run %d: want one line, got:\n%s", run, stderr)
+		}
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("the file left the inbox: %v", err)
+	}
+	after := tableChecksums(t, master)
+	if len(after) != len(before) {
+		t.Errorf("tables before %d, after %d (the ledger or a mapping table was made)", len(before), len(after))
+	}
+	for name, sum := range before {
+		if after[name] != sum {
+			t.Errorf("table %s changed", name)
+		}
+	}
+	if got := string(readFileT(t, prom)); !strings.Contains(got, "tributary_import_last_exit_code{} 2") {
+		t.Errorf("metrics do not record exit 2:\n%s", got)
+	}
+}
+
+// TestMetricsOnUsageErrors: a run that ends with exit 2 still updates
+// --metrics-file, so a broken cron line shows on the dashboard.
+func TestMetricsOnUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	importProm, exportProm := filepath.Join(dir, "import.prom"), filepath.Join(dir, "export.prom")
+	_, stderr, code := execute(t, "import", "--dsn", "u@tcp(127.0.0.1:1)/db", "--map", "no-such-map", "--metrics-file", importProm, filepath.Join(dir))
+	if code != exitcode.Usage {
+		t.Fatalf("import with a bad map: exit %d: %s", code, stderr)
+	}
+	if got := string(readFileT(t, importProm)); !strings.Contains(got, "tributary_import_last_exit_code{} 2") || !strings.Contains(got, "tributary_import_last_run_timestamp_seconds{} ") {
+		t.Errorf("import metrics after exit 2:\n%s", got)
+	}
+	_, stderr, code = execute(t, "export", "--dsn", "u@tcp(127.0.0.1:1)/db", "--prefix", "nyc", "--map", "civicrm", "--out", filepath.Join(dir, "missing"), "--metrics-file", exportProm)
+	if code != exitcode.Usage {
+		t.Fatalf("export into a missing directory: exit %d: %s", code, stderr)
+	}
+	if got := string(readFileT(t, exportProm)); !strings.Contains(got, `tributary_export_last_exit_code{prefix="nyc"} 2`) || strings.Contains(got, "last_success") {
+		t.Errorf("export metrics after exit 2:\n%s", got)
+	}
+}

@@ -80,9 +80,6 @@ func newExportCommand() *cobra.Command {
 		Long:  exportHelp,
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := opts.Check(); err != nil {
-				return err
-			}
 			return runExport(c.Context(), c, opts)
 		},
 	}
@@ -144,10 +141,17 @@ collector (see README, Monitoring).
 
 ` + exitCodesHelp
 
+// runExport exports and then writes the metrics file, whatever the
+// outcome, usage errors (exit 2) included; only a run without a valid
+// prefix writes none, since every export metric is labelled with it.
 func runExport(ctx context.Context, c *cobra.Command, opts *exportOptions) error {
 	started := time.Now()
-	res, err := exportOnce(ctx, c, opts)
-	if opts.metrics != "" && exitcode.Code(err) != exitcode.Usage {
+	var res *export.Result
+	err := opts.Check()
+	if err == nil {
+		res, err = exportOnce(ctx, c, opts)
+	}
+	if opts.metrics != "" && syncfile.PrefixPattern.MatchString(opts.prefix) {
 		if merr := writeExportMetrics(opts.metrics, opts.prefix, res, err, time.Since(started)); merr != nil {
 			fmt.Fprintf(c.ErrOrStderr(), "tributary: warning: %v\n", merr)
 		}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -85,9 +87,6 @@ func newImportCommand() *cobra.Command {
 		Long:  importHelp,
 		Args:  usageArgs(cobra.ArbitraryArgs),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := opts.Check(args); err != nil {
-				return err
-			}
 			return runImport(c.Context(), c, opts, args)
 		},
 	}
@@ -156,9 +155,41 @@ From cron, every ten minutes:
 
 ` + exitCodesHelp
 
+// runImport imports and then writes the metrics file, whatever the
+// outcome: a run that stops at a usage error (exit 2) is recorded too.
 func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files []string) error {
-	stderr := c.ErrOrStderr()
 	started := time.Now()
+	run := &importRun{opts: opts}
+	err := run.do(ctx, c, files)
+	if run.db != nil {
+		defer run.db.Close()
+	}
+	if opts.metricsFile != "" && !opts.dryRun {
+		var db *sql.DB
+		if run.db != nil {
+			db = run.db.DB
+		}
+		if merr := writeImportMetrics(ctx, opts.metricsFile, db, run.results, err, time.Since(started)); merr != nil {
+			fmt.Fprintf(c.ErrOrStderr(), "tributary: warning: %v\n", merr)
+		}
+	}
+	return err
+}
+
+// importRun is one import run: the connection it opened (closed by the
+// caller, after the metrics) and each file's result.
+type importRun struct {
+	opts    *importOptions
+	db      *sqlx.DB
+	results []importer.Result
+}
+
+func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) error {
+	opts := run.opts
+	if err := opts.Check(files); err != nil {
+		return err
+	}
+	stderr := c.ErrOrStderr()
 	m, err := schema.LoadMap(opts.mapName)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
@@ -171,7 +202,7 @@ func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	run.db = db
 	s, err := schema.Resolve(ctx, db, m)
 	if err != nil {
 		return err
@@ -210,12 +241,9 @@ func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files
 		bar.End()
 		printResults(stderr, results, opts.verbose, opts.dryRun)
 	}
+	run.results = results
 	if opts.dryRun {
 		printDryRun(c.OutOrStdout(), results)
-	} else if opts.metricsFile != "" {
-		if merr := writeImportMetrics(ctx, opts.metricsFile, db.DB, results, err, time.Since(started)); merr != nil {
-			fmt.Fprintf(stderr, "tributary: warning: %v\n", merr)
-		}
 	}
 	if err != nil && failed(results) == 0 {
 		return err // it happened before any file: no line above says why

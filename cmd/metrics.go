@@ -36,7 +36,8 @@ const (
 )
 
 // writeImportMetrics loads the metrics file, updates it with this run and
-// writes it back atomically. Samples of prefixes this run did not touch
+// writes it back atomically; db is nil when the run ended before it
+// connected. Samples of prefixes this run did not touch
 // stay as they were, so an alert on a prefix's last success keeps working.
 func writeImportMetrics(ctx context.Context, path string, db *sql.DB, results []importer.Result, runErr error, took time.Duration) error {
 	set, err := metrics.Load(path)
@@ -73,6 +74,9 @@ func writeImportMetrics(ctx context.Context, path string, db *sql.DB, results []
 		}
 	}
 	for prefix := range touched {
+		if db == nil {
+			break
+		}
 		last, err := mapping.LedgerLast(ctx, db, prefix)
 		if err != nil || last == nil {
 			continue
