@@ -57,9 +57,12 @@ func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opt
 		return nil, exitcode.Errorf(exitcode.Usage, "--rebuild cannot be combined with --inbox: name the full file to rebuild from (tributary import --rebuild FILE)")
 	}
 	opts.defaults()
-	entries, err := scanInbox(dir)
+	entries, odd, err := scanInbox(dir)
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Usage, err)
+	}
+	if len(odd) > 0 {
+		warn(&opts, "%s", oddNamesWarning(dir, odd))
 	}
 	// Before anything is applied: a file applied that cannot then leave the
 	// inbox would be tried, and reported, on every later run.
@@ -91,11 +94,13 @@ type inboxEntry struct {
 	until string // from the header, to order two streams' equal sequences
 }
 
-// scanInbox lists the complete sync files of dir in (prefix, sequence) order.
-func scanInbox(dir string) ([]inboxEntry, error) {
+// scanInbox lists the complete sync files of dir in (prefix, sequence)
+// order, and the names that look like sync files but are not named as one
+// (nyc-1-full.jsonl.gz, "x (1).jsonl.gz"): those are left alone.
+func scanInbox(dir string) (entries []inboxEntry, odd []string, err error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("--inbox: %w", err)
+		return nil, nil, fmt.Errorf("--inbox: %w", err)
 	}
 	var out []inboxEntry
 	for _, de := range des {
@@ -105,6 +110,9 @@ func scanInbox(dir string) ([]inboxEntry, error) {
 		}
 		info, ok := syncfile.ParseFileName(n)
 		if !ok {
+			if strings.Contains(n, ".jsonl") && !strings.HasSuffix(n, ".why") {
+				odd = append(odd, n) // a held file's NAME.why is ours
+			}
 			continue
 		}
 		e := inboxEntry{path: filepath.Join(dir, n), name: info}
@@ -127,7 +135,19 @@ func scanInbox(dir string) ([]inboxEntry, error) {
 		}
 		return a.path < b.path
 	})
-	return out, nil
+	return out, odd, nil
+}
+
+// oddNamesWarning says, once per run, which files of the inbox look like
+// sync files but are left alone because of their names.
+func oddNamesWarning(dir string, odd []string) string {
+	const shown = 5
+	list := strings.Join(odd[:min(len(odd), shown)], ", ")
+	if len(odd) > shown {
+		list += fmt.Sprintf(" and %d more", len(odd)-shown)
+	}
+	return fmt.Sprintf("warning: inbox %s: %d file(s) left alone, not named like sync files (PREFIX-SEQUENCE-full|incr.jsonl[.gz], the sequence in 10 digits, as export names them): %s",
+		dir, len(odd), list)
 }
 
 func groupInbox(entries []inboxEntry) [][]inboxEntry {

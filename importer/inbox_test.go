@@ -328,3 +328,46 @@ func ledgerRows(t *testing.T, master *side) int {
 	}
 	return n
 }
+
+// TestInboxSaysWhichNamesItLeaves: files that look like sync files but are
+// not named as one are left alone, and one warning per run names them;
+// other files (notes, dotfiles, files in flight) pass without a word.
+func TestInboxSaysWhichNamesItLeaves(t *testing.T) {
+	master := newSide(t)
+	nyc := newChild(t, "nyc")
+	seed(t, nyc)
+	inbox := t.TempDir()
+	file := ship(t, nyc.export(t, true), inbox)
+	odd := []string{"nyc-1-full.jsonl.gz", "x (1).jsonl.gz"}
+	quiet := []string{"notes.txt", ".nyc-0000000002-incr.jsonl.gz.Ab12Cd", "nyc-0000000002-incr.jsonl.tmp",
+		"nyc-0000000009-incr.jsonl.gz.why"} // beside a file --max-delete held
+	for _, name := range append(append([]string{}, odd...), quiet...) {
+		if err := os.WriteFile(filepath.Join(inbox, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var warnings []string
+	opts := Options{Warn: func(msg string) { warnings = append(warnings, msg) }}
+	if _, err := RunInbox(context.Background(), master.db.DB, master.s, inbox, opts); err != nil || exists(file) {
+		t.Fatalf("inbox: %v", err)
+	}
+	var said []string
+	for _, w := range warnings {
+		if strings.Contains(w, "not named like sync files") {
+			said = append(said, w)
+		}
+	}
+	if len(said) != 1 || !strings.Contains(said[0], "2 file(s)") {
+		t.Fatalf("want one warning naming 2 files, got %q", warnings)
+	}
+	for _, name := range odd {
+		if !strings.Contains(said[0], name) || !exists(filepath.Join(inbox, name)) {
+			t.Errorf("%s: not named in %q, or moved", name, said[0])
+		}
+	}
+	for _, name := range quiet {
+		if strings.Contains(said[0], name) {
+			t.Errorf("%s is named in %q", name, said[0])
+		}
+	}
+}
