@@ -293,3 +293,29 @@ func tableChecksums(t *testing.T, db *sqlx.DB) map[string]string {
 	}
 	return out
 }
+
+// TestImportUnchangedFileUpdatesNothing: a full file of a CiviCRM branch
+// that changed nothing since the last one says "0 updated", and so do the
+// ledger and the metrics: only rows the server changed are counted.
+func TestImportUnchangedFileUpdatesNothing(t *testing.T) {
+	_, childDSN := civiDatabase(t, 20)
+	master, masterDSN := civiDatabase(t, 0)
+	out := t.TempDir()
+	prom := filepath.Join(t.TempDir(), "import.prom")
+	first := exportFile(t, childDSN, out)
+	if _, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", first); code != 0 {
+		t.Fatalf("first import: exit %d: %s", code, stderr)
+	}
+	again := exportFile(t, childDSN, out, "--full")
+	_, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "-v", "--metrics-file", prom, again)
+	if code != 0 || !strings.Contains(stderr, ": 0 inserted, 0 updated, 0 deleted in ") {
+		t.Fatalf("unchanged full file: exit %d: %s", code, stderr)
+	}
+	var updated int64
+	if err := master.Get(&updated, "SELECT updated FROM tributary_ledger WHERE sequence = 2"); err != nil || updated != 0 {
+		t.Errorf("ledger: updated %d (%v), want 0", updated, err)
+	}
+	if got := string(readFileT(t, prom)); strings.Contains(got, `operation="update"} 1`) || !strings.Contains(got, `table="civicrm_contact",operation="update"} 0`) {
+		t.Errorf("metrics count updates:\n%s", got)
+	}
+}

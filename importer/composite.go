@@ -45,7 +45,7 @@ func (w *tableWriter) flushComposite(ctx context.Context) error {
 			inserts = append(inserts, r)
 		}
 	}
-	if err := w.updateComposite(ctx, updates); err != nil {
+	if err := w.updateComposite(ctx, updates, pendingLines(pend)); err != nil {
 		return err
 	}
 	if err := w.insertComposite(ctx, inserts); err != nil {
@@ -123,7 +123,9 @@ func paddedKeys(keys [][]any, fn func(size int, args []any) error) error {
 	return nil
 }
 
-func (w *tableWriter) updateComposite(ctx context.Context, rows []*row) error {
+// updateComposite updates rows whose key the master holds and counts the
+// rows the server changed, as update does for mapped tables.
+func (w *tableWriter) updateComposite(ctx context.Context, rows []*row, pointing map[int64]bool) error {
 	var cols []string
 	var idx []int
 	for i, c := range w.tp.cols {
@@ -136,27 +138,32 @@ func (w *tableWriter) updateComposite(ctx context.Context, rows []*row) error {
 		return nil
 	}
 	if len(cols) == 0 {
-		w.f.tableStats(w.tp.t.Name).Updated += int64(len(rows)) // the key is the whole row
-		return nil
+		return nil // the key is the whole row: a row found is a row unchanged
 	}
 	q, err := updateSQL(w.tp.t.Name, cols, w.tp.t.Key)
 	if err != nil {
 		return err
 	}
+	var changed int64
 	for _, r := range rows {
 		args := make([]any, 0, len(w.tp.cols))
 		for _, i := range idx {
 			args = append(args, r.vals[i])
 		}
 		args = append(args, w.keyValues(r)...)
-		if _, err := w.f.exec(ctx, q, args); err != nil {
+		n, err := w.f.exec(ctx, q, args)
+		if err != nil {
 			return w.rowError(r, "update", err)
 		}
 		if err := w.f.checkWarnings(ctx, w.tp.t.Name); err != nil {
 			return fmt.Errorf("line %d: %w", r.line, err)
 		}
+		if pointing[r.line] {
+			n = 1
+		}
+		changed += n
 	}
-	w.f.tableStats(w.tp.t.Name).Updated += int64(len(rows))
+	w.f.tableStats(w.tp.t.Name).Updated += changed
 	return nil
 }
 

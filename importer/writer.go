@@ -221,7 +221,7 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := w.update(ctx, updates); err != nil {
+	if err := w.update(ctx, updates, pendingLines(pend)); err != nil {
 		return err
 	}
 	existed := setOf(w.f.updated, w.tp.t.Name)
@@ -298,15 +298,42 @@ func (w *tableWriter) existing(ctx context.Context, ids []int64) (map[int64]bool
 	return found, nil
 }
 
-func (w *tableWriter) update(ctx context.Context, rows []*row) error {
+// update writes rows that exist on the master and counts those the server
+// changed: an unchanged row is not an update. A row with a reference
+// queued for the second pass (pointing[line]) is counted as changed
+// whatever its first write did: that reference goes to a row this file
+// inserts, which no master row can have pointed at before.
+func (w *tableWriter) update(ctx context.Context, rows []*row, pointing map[int64]bool) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := w.updateBulk(ctx, rows); err != nil {
+	var plain, later []*row
+	for _, r := range rows {
+		if pointing[r.line] {
+			later = append(later, r)
+		} else {
+			plain = append(plain, r)
+		}
+	}
+	changed, err := w.updateBulk(ctx, plain)
+	if err != nil {
 		return err
 	}
-	w.f.tableStats(w.tp.t.Name).Updated += int64(len(rows))
+	if _, err := w.updateBulk(ctx, later); err != nil {
+		return err
+	}
+	w.f.tableStats(w.tp.t.Name).Updated += changed + int64(len(later))
 	return nil
+}
+
+// pendingLines lists the lines of the rows with a reference queued for the
+// second pass.
+func pendingLines(pend []pendingRef) map[int64]bool {
+	lines := make(map[int64]bool, len(pend))
+	for _, p := range pend {
+		lines[p.line] = true
+	}
+	return lines
 }
 
 // updateSizes are the row counts a multi-row UPDATE is prepared for; a
@@ -322,8 +349,10 @@ var updateSizes = []int{4, 16, 64}
 // a chunk's statement fails (a unique key, a value the master refuses),
 // the server has rolled back that statement alone; the chunk is then
 // applied one row at a time, as before, so that the outcome and the error
-// (naming the row's line) are the per-row ones.
-func (w *tableWriter) updateBulk(ctx context.Context, rows []*row) error {
+// (naming the row's line) are the per-row ones. It returns how many rows
+// the server changed (the driver reports changed rows, not matched ones).
+func (w *tableWriter) updateBulk(ctx context.Context, rows []*row) (int64, error) {
+	var changed int64
 	limit := updateSizes[len(updateSizes)-1]
 	if perRow := 2*len(w.tp.cols) + 1; limit*perRow > w.f.limits.params {
 		limit = max(1, w.f.limits.params/perRow)
@@ -338,31 +367,32 @@ func (w *tableWriter) updateBulk(ctx context.Context, rows []*row) error {
 		}
 		chunk := rows[start : start+n]
 		start += n
+		var n64 int64
+		var err error
 		if size < 2 || n < 2 {
-			if err := w.updateRows(ctx, chunk); err != nil {
-				return err
+			n64, err = w.updateRows(ctx, chunk)
+		} else if n64, err = w.updateChunk(ctx, chunk, size); err != nil {
+			if !statementRefused(ctx, err) {
+				return 0, w.batchError("update", err)
 			}
-			continue
+			n64, err = w.updateRows(ctx, chunk)
 		}
-		err := w.updateChunk(ctx, chunk, size)
-		if err == nil {
-			continue
+		if err != nil {
+			return 0, err
 		}
-		if !statementRefused(ctx, err) {
-			return w.batchError("update", err)
-		}
-		if err := w.updateRows(ctx, chunk); err != nil {
-			return err
-		}
+		changed += n64
 	}
-	return nil
+	return changed, nil
 }
 
-func (w *tableWriter) updateChunk(ctx context.Context, rows []*row, size int) error {
+// updateChunk updates rows with one statement padded to size rows (the
+// padding repeats the last row, which changes nothing more) and returns
+// how many rows it changed.
+func (w *tableWriter) updateChunk(ctx context.Context, rows []*row, size int) (int64, error) {
 	t := w.tp.t
 	q, err := updateCaseSQL(t.Name, w.colNames(), t.Key[0], size)
 	if err != nil {
-		return fmt.Errorf("table %s: %w", t.Name, err)
+		return 0, fmt.Errorf("table %s: %w", t.Name, err)
 	}
 	at := func(i int) *row { return rows[min(i, len(rows)-1)] }
 	args := make([]any, 0, size*(2*len(w.tp.cols)+1))
@@ -375,13 +405,14 @@ func (w *tableWriter) updateChunk(ctx context.Context, rows []*row, size int) er
 	for i := range size {
 		args = append(args, at(i).master)
 	}
-	if _, err := w.f.exec(ctx, q, args); err != nil {
-		return err
+	changed, err := w.f.exec(ctx, q, args)
+	if err != nil {
+		return 0, err
 	}
 	if err := w.f.checkWarnings(ctx, t.Name); err != nil {
-		return w.batchError("update", err)
+		return 0, w.batchError("update", err)
 	}
-	return nil
+	return changed, nil
 }
 
 // statementRefused reports an error after which the transaction goes on:
@@ -392,26 +423,34 @@ func statementRefused(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && dataErrors[database.ErrorNumber(err)]
 }
 
-// updateRows updates rows one statement each.
-func (w *tableWriter) updateRows(ctx context.Context, rows []*row) error {
+// updateRows updates rows one statement each and returns how many it
+// changed.
+func (w *tableWriter) updateRows(ctx context.Context, rows []*row) (int64, error) {
 	q, err := updateSQL(w.tp.t.Name, w.colNames(), w.tp.t.Key)
 	if err != nil {
-		return fmt.Errorf("table %s: %w", w.tp.t.Name, err)
+		return 0, fmt.Errorf("table %s: %w", w.tp.t.Name, err)
 	}
 	st, err := w.f.stmts.get(ctx, q)
 	if err != nil {
-		return fmt.Errorf("table %s: %w", w.tp.t.Name, err)
+		return 0, fmt.Errorf("table %s: %w", w.tp.t.Name, err)
 	}
+	var changed int64
 	for _, r := range rows {
 		args := append(append(make([]any, 0, len(r.vals)+1), r.vals...), r.master)
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return w.rowError(r, "update", err)
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, w.rowError(r, "update", err)
 		}
 		if err := w.f.checkWarnings(ctx, w.tp.t.Name); err != nil {
-			return fmt.Errorf("line %d: %w", r.line, err)
+			return 0, fmt.Errorf("line %d: %w", r.line, err)
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, w.rowError(r, "update", err)
+		}
+		changed += n
 	}
-	return nil
+	return changed, nil
 }
 
 // insert adds rows with INSERT ... RETURNING: the server tells each row's
