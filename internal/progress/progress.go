@@ -3,6 +3,7 @@
 package progress
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -43,22 +44,32 @@ func ForTerminal(w io.Writer) Reporter {
 }
 
 type bar struct {
-	mu  sync.Mutex
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	mu    sync.Mutex
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	now   func() time.Time // time.Now; tests set a clock
+	what  string
+	total int64
+	done  int64
+	rate  rateMeter
 }
 
 func (b *bar) Begin(what string, total int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.finish()
+	if b.now == nil {
+		b.now = time.Now
+	}
+	b.what, b.total, b.done, b.rate = what, total, 0, rateMeter{}
+	// Rate and ETA are ours (see rateMeter), in the description: the
+	// bar's own divide the first report's rows by the instant since the
+	// bar was made.
 	b.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(b.w),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("rows"),
-		progressbar.OptionSetPredictTime(total > 0),
+		progressbar.OptionSetPredictTime(false),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetWidth(30),
@@ -68,9 +79,28 @@ func (b *bar) Begin(what string, total int64) {
 func (b *bar) Add(rows int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.bar != nil {
-		_ = b.bar.Add64(rows)
+	if b.bar == nil {
+		return
 	}
+	b.done += rows
+	b.rate.add(b.now(), rows)
+	b.bar.Describe(b.label())
+	_ = b.bar.Add64(rows)
+}
+
+// label is the phase's name, with rows per second and, when the total is
+// known, the time left, once they can be told.
+func (b *bar) label() string {
+	perSec, ok := b.rate.perSecond(b.now())
+	if !ok {
+		return b.what
+	}
+	label := fmt.Sprintf("%s  %.0f rows/s", b.what, perSec)
+	if b.total > 0 && b.done < b.total {
+		left := time.Duration(float64(b.total-b.done) / perSec * float64(time.Second))
+		label += "  ETA " + left.Round(time.Second).String()
+	}
+	return label
 }
 
 func (b *bar) End() {
@@ -84,4 +114,31 @@ func (b *bar) finish() {
 		_ = b.bar.Finish()
 		b.bar = nil
 	}
+}
+
+// rateMeter measures a phase's rows per second from its first report on.
+// The rows of that first report were done before anyone started timing
+// (a batch is reported when it is complete), so they are not counted; and
+// no rate is told before a second has passed, when a single batch would
+// still swing it by orders of magnitude.
+type rateMeter struct {
+	started bool
+	since   time.Time
+	rows    int64 // reported after the first report
+}
+
+func (m *rateMeter) add(now time.Time, rows int64) {
+	if !m.started {
+		m.started, m.since = true, now
+		return
+	}
+	m.rows += rows
+}
+
+func (m *rateMeter) perSecond(now time.Time) (float64, bool) {
+	elapsed := now.Sub(m.since)
+	if !m.started || elapsed < time.Second || m.rows <= 0 {
+		return 0, false
+	}
+	return float64(m.rows) / elapsed.Seconds(), true
 }

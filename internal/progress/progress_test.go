@@ -39,3 +39,32 @@ func TestBarWrites(t *testing.T) {
 		t.Errorf("bar output lacks the phase name: %q", buf.String())
 	}
 }
+
+// TestRateFromFirstReport: a phase's first report holds rows done before
+// it was timed, so no rate is told until a second of later reports; then
+// the rate is rows per second since the first report, with an ETA when
+// the total is known. (Told from the first report, 1000 rows a few
+// microseconds after Begin read as hundreds of millions of rows/s.)
+func TestRateFromFirstReport(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	b := &bar{w: &buf, now: func() time.Time { return clock }}
+	b.Begin("civicrm_contact", 10000)
+	steps := []struct {
+		after time.Duration
+		rows  int64
+		want  string
+	}{
+		{0, 1000, "civicrm_contact"},                                            // the first batch: no rate
+		{500 * time.Millisecond, 1000, "civicrm_contact"},                       // under a second: none yet
+		{1500 * time.Millisecond, 2000, "civicrm_contact  1500 rows/s  ETA 4s"}, // 3000 rows in 2 s; 6000 left
+	}
+	for _, s := range steps {
+		clock = clock.Add(s.after)
+		b.Add(s.rows)
+		if got := b.label(); got != s.want {
+			t.Errorf("after %d rows: label %q, want %q", b.done, got, s.want)
+		}
+	}
+	b.End()
+}
