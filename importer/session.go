@@ -58,6 +58,9 @@ func (s *session) ensure(ctx context.Context, dryRun bool) error {
 		ensure = mapping.EnsureTemporary // gone with the session's connection
 	}
 	if _, err := ensure(ctx, s.conn, s.prefix); err != nil {
+		if n := database.ErrorNumber(err); dryRun && (n == 1044 || n == 1142) {
+			return fmt.Errorf("a dry run of prefix %s's first file makes its mapping table as a temporary table, which this account may not: GRANT CREATE TEMPORARY TABLES ON the master database to it (%w)", s.prefix, sqlError(err))
+		}
 		return fmt.Errorf("create master tables: %w", sqlError(err))
 	}
 	s.ensured = true
