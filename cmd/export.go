@@ -203,6 +203,7 @@ func exportOnce(ctx context.Context, c *cobra.Command, opts *exportOptions) (*ex
 		ToolVersion: c.Root().Version,
 		Progress:    progressTo(progress.ForTerminal(stderr)),
 		Warn:        func(msg string) { fmt.Fprintf(stderr, "tributary: warning: %s\n", msg) },
+		Verbose:     opts.verbose,
 	})
 	if err != nil {
 		return nil, err

@@ -46,8 +46,11 @@ type Options struct {
 	// Progress, when set, hears how far the export is.
 	Progress func(Progress)
 	// Warn, when set, hears each thing an admin should know that does not
-	// stop the export; each warning is one line.
-	Warn func(string)
+	// stop the export; each warning is one line. A warning that would come
+	// back on every run (no PROCESS privilege, rows left out) is given once
+	// per change of its content (see notices.go); with Verbose, always.
+	Warn    func(string)
+	Verbose bool
 
 	// HeldLock is the prefix's lock when the caller took it (LockState);
 	// otherwise Run takes it itself.
@@ -142,7 +145,7 @@ func Run(ctx context.Context, db *sqlx.DB, s *schema.Schema, opts Options) (Resu
 	} else if prev, err = recoverCommitted(&opts, prev); err != nil {
 		return Result{}, err
 	}
-	e := &exporter{db: db.DB, s: s, opts: &opts, prev: prev}
+	e := &exporter{db: db.DB, s: s, opts: &opts, prev: prev, said: map[string]string{}}
 	res, err := e.run(ctx)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
@@ -150,7 +153,6 @@ func Run(ctx context.Context, db *sqlx.DB, s *schema.Schema, opts Options) (Resu
 		}
 		return Result{}, fmt.Errorf("export %s: %w", opts.Prefix, err)
 	}
-	e.warnings(res)
 	return res, nil
 }
 
@@ -163,6 +165,7 @@ type exporter struct {
 	sess *session
 	// origin is the database the session reaches.
 	origin syncfile.Origin
+	said   map[string]string // warnings given or kept quiet this run (see notices.go)
 }
 
 func (e *exporter) run(ctx context.Context) (res Result, err error) {
@@ -196,6 +199,9 @@ func (e *exporter) run(ctx context.Context) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
+	e.warnings(res)
+	next.Said = e.remembered(win.full)
+	res.State.Said = next.Said
 	if err := SaveState(e.opts.StatePath, next); err != nil {
 		return res, fmt.Errorf("%s is complete, but the state file could not be updated (the next export will adopt the file): %w", res.Path, err)
 	}
@@ -220,7 +226,9 @@ func (e *exporter) startSnapshot(ctx context.Context) (window, error) {
 		return window{}, err
 	}
 	if !clk.trxKnown {
-		e.opts.warn("this account cannot read information_schema.INNODB_TRX (it needs the PROCESS privilege), so a transaction still open cannot hold the window back; relying on --lag and --overlap")
+		if e.notice(topicProcess, "") {
+			e.opts.warn("this account cannot read information_schema.INNODB_TRX (it needs the PROCESS privilege), so a transaction still open cannot hold the window back; relying on --lag and --overlap")
+		}
 	}
 	win, warnings := planWindow(clk, e.prev, e.opts.Full, e.opts.Lag, e.opts.Overlap)
 	for _, w := range warnings {
@@ -380,16 +388,22 @@ func (e *exporter) header(ctx context.Context, win window, next *State) (*syncfi
 	return h, nil
 }
 
-// warnings tells the admin about rows left out and text that was not UTF-8.
+// warnings tells the admin about rows left out (when a table leaves rows
+// out for a reason not given before, see notices.go) and text that was not
+// UTF-8 (every time: it is about this file's rows).
 func (e *exporter) warnings(res Result) {
 	for _, t := range res.Tables {
 		var total int64
 		reasons := make([]string, 0, len(t.LeftOut))
+		tell := false
 		for why, n := range t.LeftOut {
 			total += n
 			reasons = append(reasons, fmt.Sprintf("%d: %s", n, why))
+			if e.notice(leftOutTopic(t.Name, why), why) {
+				tell = true
+			}
 		}
-		if total > 0 {
+		if total > 0 && tell {
 			sort.Strings(reasons)
 			e.opts.warn("table %s: %d rows left out of the file (%s)", t.Name, total, strings.Join(reasons, "; "))
 		}

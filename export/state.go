@@ -31,6 +31,10 @@ type State struct {
 	// delete every row this database does not have. Nil in a state file
 	// written before it was recorded; the next export records it.
 	Source *syncfile.Origin `json:"source,omitempty"`
+	// Said holds, per topic, a digest of the last warning export gave
+	// about it (see notices.go), so that a warning is given once per
+	// change of its content rather than on every cron run.
+	Said map[string]string `json:"said,omitempty"`
 }
 
 // DefaultStatePath is where the state of prefix lives when --state is not given.

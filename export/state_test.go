@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -76,7 +77,7 @@ func TestSaveStateMode(t *testing.T) {
 			t.Errorf("umask %o: mode %o, want %o", umask, info.Mode().Perm(), StateMode)
 		}
 		got, err := LoadState(path, "nyc")
-		if err != nil || *got != *st {
+		if err != nil || !reflect.DeepEqual(got, st) {
 			t.Errorf("read back %+v, %v", got, err)
 		}
 		left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*"))
