@@ -35,9 +35,11 @@ func run() int {
 		// context.Canceled; the user still interrupted us.
 		code = exitcode.Interrupted
 	}
-	if code == exitcode.Interrupted {
+	switch {
+	case code == exitcode.Interrupted:
 		fmt.Fprintln(os.Stderr, "tributary: interrupted; nothing was committed")
-	} else {
+	case exitcode.WasTold(err):
+	default:
 		fmt.Fprintf(os.Stderr, "tributary: %v\n", err)
 	}
 	return code

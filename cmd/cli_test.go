@@ -23,7 +23,7 @@ func execute(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	err := root.ExecuteContext(context.Background())
-	if err != nil {
+	if err != nil && !exitcode.WasTold(err) {
 		errOut.WriteString("tributary: " + err.Error() + "\n")
 	}
 	return out.String(), errOut.String(), exitcode.Code(err)

@@ -222,6 +222,7 @@ func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) 
 		LockWaitTimeout: opts.lockWaitTimeout,
 		Progress:        importProgress(bar),
 		Warn:            func(msg string) { fmt.Fprintf(stderr, "tributary: %s\n", msg) },
+		Verbose:         opts.verbose,
 	}
 	var results []importer.Result
 	if opts.inbox != "" {
@@ -248,10 +249,24 @@ func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) 
 	if err != nil && failed(results) == 0 {
 		return err // it happened before any file: no line above says why
 	}
+	if err != nil && quietOnly(results) && !opts.verbose {
+		return exitcode.Told(exitcode.Code(err), err) // stale files told about on an earlier run
+	}
 	if err != nil {
 		return exitcode.Wrap(exitcode.Code(err), fmt.Errorf("%d of %d files not applied (see above)", failed(results), len(results)))
 	}
 	return nil
+}
+
+// quietOnly reports whether every file that was not applied is a stale
+// file told about on an earlier run.
+func quietOnly(results []importer.Result) bool {
+	for _, r := range results {
+		if r.Err != nil && !r.Quiet {
+			return false
+		}
+	}
+	return true
 }
 
 // printInbox says what happened to each file of the inbox: problems
@@ -262,6 +277,8 @@ func printInbox(w io.Writer, files []importer.InboxFile, verbose bool) {
 	for _, f := range files {
 		name := filepath.Base(f.Path)
 		switch {
+		case f.Quiet && !verbose:
+			// A stale file told about when it first came, sent again.
 		case f.NotTried:
 			fmt.Fprintf(w, "tributary: %s: not tried in this dry run (it follows a file of prefix %s whose changes a dry run does not keep)\n", name, f.Prefix)
 		case f.Err != nil && f.Why != "" && f.MovedTo == "":
@@ -364,6 +381,7 @@ func printResults(w io.Writer, results []importer.Result, verbose, dryRun bool) 
 	for _, r := range results {
 		name := filepath.Base(r.Path)
 		switch {
+		case r.Quiet && !verbose:
 		case r.Err != nil:
 			fmt.Fprintf(w, "tributary: %v\n", r.Err)
 		case dryRun || r.NotTried:

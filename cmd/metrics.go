@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"tributary/export"
@@ -25,6 +26,7 @@ const (
 	mImportFilesApplied  = "tributary_import_files_applied_total"
 	mImportFilesRejected = "tributary_import_files_rejected_total"
 	mImportFilesFailed   = "tributary_import_files_failed_total"
+	mImportFilesStale    = "tributary_import_files_stale_total"
 
 	mExportLastRun     = "tributary_export_last_run_timestamp_seconds"
 	mExportLastExit    = "tributary_export_last_exit_code"
@@ -67,8 +69,11 @@ func writeImportMetrics(ctx context.Context, path string, db *sql.DB, results []
 					set.AddCounter(mImportRows, "Master rows written by import, by prefix, table and operation.", float64(op.n), "prefix", r.Prefix, "table", t.Table, "operation", op.name)
 				}
 			}
+		case errors.Is(r.Err, importer.ErrStale):
+			// Older than what the master holds: nothing to do, no alert.
+			set.AddCounter(mImportFilesStale, "Stale sync files (exit 3): older than what the master holds, nothing to do; by prefix.", 1, "prefix", r.Prefix)
 		case exitcode.Code(r.Err) == exitcode.Rejected:
-			set.AddCounter(mImportFilesRejected, "Sync files rejected (exit 3), by prefix.", 1, "prefix", r.Prefix)
+			set.AddCounter(mImportFilesRejected, "Sync files rejected (exit 3) for another reason than being stale, by prefix.", 1, "prefix", r.Prefix)
 		case exitcode.Code(r.Err) != exitcode.Locked:
 			set.AddCounter(mImportFilesFailed, "Sync files that failed for another reason than a rejection or a busy lock, by prefix.", 1, "prefix", r.Prefix)
 		}

@@ -33,7 +33,7 @@ func executeToFile(t *testing.T, args ...string) (stdout, stderr string, code in
 		t.Fatal(err)
 	}
 	stderr = string(b)
-	if runErr != nil {
+	if runErr != nil && !exitcode.WasTold(runErr) {
 		stderr += "tributary: " + runErr.Error() + "\n"
 	}
 	return out.String(), stderr, exitcode.Code(runErr)

@@ -252,15 +252,25 @@ func (f *fileRun) repairChunk(ctx context.Context, t *schema.Table, rs *repairSe
 	return err
 }
 
-// loadFactsWarn loads the master's facts and warns, once per run, about
-// triggers whose effect on synced tables import cannot undo.
+// triggersTopic is the notices topic of the triggers warning.
+const triggersTopic = "triggers import cannot undo"
+
+// loadFactsWarn loads the master's facts and warns about triggers whose
+// effect on synced tables import cannot undo: once, and again when the
+// list changes (see notices), not on every cron run.
 func loadFactsWarn(ctx context.Context, db *sql.DB, s *schema.Schema, opts *Options) (*masterFacts, error) {
 	facts, err := loadFacts(ctx, db, s)
 	if err != nil {
 		return nil, err
 	}
-	if len(facts.opaque) > 0 && opts.Warn != nil {
-		opts.Warn(fmt.Sprintf("warning: triggers of the master (%s) change synced tables in ways import cannot undo; the master's copy may differ from the children there", strings.Join(facts.opaque, ", ")))
+	book := notices{db: db, dryRun: opts.DryRun}
+	if len(facts.opaque) == 0 {
+		book.gone(ctx, triggersTopic)
+		return facts, nil
+	}
+	msg := fmt.Sprintf("warning: triggers of the master (%s) change synced tables in ways import cannot undo; the master's copy may differ from the children there", strings.Join(facts.opaque, ", "))
+	if opts.Warn != nil && (opts.Verbose || book.tell(ctx, triggersTopic, msg)) {
+		opts.Warn(msg)
 	}
 	return facts, nil
 }

@@ -58,7 +58,11 @@ type Options struct {
 	// Progress, when set, is called after each batch.
 	Progress func(Progress)
 	// Warn, when set, receives warnings (one line each, no row values).
-	Warn func(string)
+	// A warning that would come back on every run (triggers import cannot
+	// undo) is given once per change of its content, remembered in the
+	// master's notices table (mapping.NoticesTable); with Verbose, always.
+	Warn    func(string)
+	Verbose bool
 }
 
 // Progress reports how far the import of one file has come.
@@ -81,6 +85,9 @@ type Result struct {
 	Skipped bool
 	// NotTried: a dry run did not try the file (see Options.DryRun).
 	NotTried bool
+	// Quiet: the file is stale (its Err is ErrStale) and was told about
+	// before, when it first came: the same file sent again needs no word.
+	Quiet    bool
 	Tables   []TableStats // tables with changes, in apply order
 	Inserted int64
 	Updated  int64
@@ -123,6 +130,7 @@ func Run(ctx context.Context, db *sql.DB, s *schema.Schema, files []string, opts
 			results = append(results, applyPrefix(ctx, db, s, group, facts, &opts)...)
 		}
 	}
+	quietStale(ctx, notices{db: db, dryRun: opts.DryRun}, results)
 	return results, combine(ctx, results)
 }
 

@@ -84,6 +84,10 @@ func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opt
 	for i := range files {
 		results[i] = files[i].Result
 	}
+	quietStale(ctx, notices{db: db, dryRun: opts.DryRun}, results)
+	for i := range files {
+		files[i].Quiet = results[i].Quiet
+	}
 	return files, combine(ctx, results)
 }
 

@@ -88,8 +88,17 @@ func ledgerDDL() string {
 // only for a missing table, so that once they exist an account with only
 // SELECT, INSERT, UPDATE and DELETE works. CREATE TABLE commits any open
 // transaction, so call it before the import's transaction starts.
+// The notices table (see NoticesTable) is made with them.
 func Ensure(ctx context.Context, q Querier, prefix string) ([]string, error) {
-	return ensure(ctx, q, prefix, false)
+	created, err := ensure(ctx, q, prefix, false)
+	if err != nil {
+		return created, err
+	}
+	made, err := EnsureNotices(ctx, q)
+	if made {
+		created = append(created, NoticesTable)
+	}
+	return created, err
 }
 
 // ensure creates what is missing, as TEMPORARY tables when temporary is set.

@@ -22,6 +22,10 @@ const (
 type Error struct {
 	Code int
 	Err  error
+	// Told: everything the user needs to know was said already (or, for
+	// something said on an earlier run, on purpose not again), so main
+	// exits with Code without a line of its own.
+	Told bool
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -38,6 +42,21 @@ func Wrap(code int, err error) error {
 		return nil
 	}
 	return &Error{Code: code, Err: err}
+}
+
+// Told gives err an exit code that main reports without printing err; a
+// nil err stays nil.
+func Told(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Err: err, Told: true}
+}
+
+// WasTold reports whether err was made by Told: main prints nothing for it.
+func WasTold(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Told
 }
 
 // Errorf formats an error with an exit code, wrapping %w arguments as fmt.Errorf does.
