@@ -126,18 +126,24 @@ again up to three times.
 
 The mapping and ledger tables are created on the first import; after that an
 account with SELECT, INSERT, UPDATE and DELETE on the database is enough.
-Each file's outcome is one line on standard error; -v adds one line per table.
+Each file's outcome is one line on standard error ("updated" counts the
+rows the server changed); -v adds one line per table, and gives warnings
+that are otherwise given once (see README, Warnings once).
 
 --inbox DIR applies every complete sync file in DIR, in order of (prefix,
 sequence), ignoring dotfiles, *.tmp and other names (rsync and scp use those
-while a transfer is in flight). Each applied or already applied file moves to
-DIR/done/; each rejected one to DIR/failed/, with NAME.why beside it saying
-what went wrong, when, and what to do. A file refused by --max-delete stays
-in DIR with NAME.why beside it, and its prefix's later files wait behind it. A prefix stops at its first file that
-is not applied (its later files wait in the inbox) while other prefixes go
-on; a prefix whose lock is busy, or a failure that is not the file's fault,
-leaves its files for the next run. The exit code is 0 only when nothing
-failed. From cron, only problems are printed (-v prints every file).
+while a transfer is in flight); names that hold ".jsonl" but are not sync
+file names are listed in one warning. Before anything is applied it makes
+sure files can move into DIR/done/ and DIR/failed/ (exit 2 if not). Each
+applied or already applied file moves to DIR/done/; each rejected one to
+DIR/failed/, with NAME.why beside it saying what went wrong, when, and
+what to do. A file refused by --max-delete stays in DIR with NAME.why
+beside it, and its prefix's later files wait behind it. A prefix stops at
+its first file that is not applied (its later files wait in the inbox)
+while other prefixes go on; a prefix whose lock is busy, or a failure that
+is not the file's fault, leaves its files for the next run. The exit code
+is 0 only when nothing failed. From cron, only problems are printed (-v
+prints every file).
 
 --dry-run does every check and all the work of each file, then rolls it back
 and prints, per table, what would change; the master's rows stay exactly as

@@ -13,7 +13,7 @@ import (
 const exitCodesHelp = `Exit codes:
   0    success (also: the file was already applied)
   1    failure (database unreachable, disk full, ...)
-  2    usage or configuration error (bad flag, bad map)
+  2    usage or configuration error (unknown command, bad flag, bad map)
   3    input file rejected (corrupt, truncated, gap in sequence); master unchanged
   75   another run holds the lock; cron may simply try again later
   130  interrupted (Ctrl-C, SIGTERM); everything was rolled back`
