@@ -35,15 +35,7 @@ func TestImportDryRunCommand(t *testing.T) {
 		if strings.Contains(stderr, "applied prefix") {
 			t.Errorf("a dry run said it applied: %s", stderr)
 		}
-		after := tableChecksums(t, master)
-		if len(after) != len(before) {
-			t.Errorf("tables before %d, after %d", len(before), len(after))
-		}
-		for name, sum := range before {
-			if after[name] != sum {
-				t.Errorf("table %s changed (checksum %s -> %s)", name, sum, after[name])
-			}
-		}
+		assertTablesIdentical(t, before, tableChecksums(t, master))
 		if _, err := os.Stat(file); err != nil {
 			t.Errorf("the dry run moved the file: %v", err)
 		}
@@ -185,15 +177,7 @@ func TestInboxBlockedDoneCommand(t *testing.T) {
 	if _, err := os.Stat(file); err != nil {
 		t.Errorf("the file left the inbox: %v", err)
 	}
-	after := tableChecksums(t, master)
-	if len(after) != len(before) {
-		t.Errorf("tables before %d, after %d (the ledger or a mapping table was made)", len(before), len(after))
-	}
-	for name, sum := range before {
-		if after[name] != sum {
-			t.Errorf("table %s changed", name)
-		}
-	}
+	assertTablesIdentical(t, before, tableChecksums(t, master))
 	if got := string(readFileT(t, prom)); !strings.Contains(got, "tributary_import_last_exit_code{} 2") {
 		t.Errorf("metrics do not record exit 2:\n%s", got)
 	}

@@ -320,3 +320,18 @@ func TestImportUnchangedFileUpdatesNothing(t *testing.T) {
 		t.Errorf("metrics count updates:\n%s", got)
 	}
 }
+
+// assertTablesIdentical fails when the master's tables (checksums from
+// tableChecksums) differ: one made, even empty (which assertSameTables
+// lets pass), dropped or changed.
+func assertTablesIdentical(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	if len(after) != len(before) {
+		t.Errorf("tables before %d, after %d", len(before), len(after))
+	}
+	for name, sum := range before {
+		if after[name] != sum {
+			t.Errorf("table %s changed (checksum %s -> %s)", name, sum, after[name])
+		}
+	}
+}
