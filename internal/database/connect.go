@@ -19,16 +19,17 @@ import (
 )
 
 // Source says where one database's connection settings come from: a DSN
-// given on the command line, an option file, or an environment variable,
-// in that order of precedence.
+// given on the command line, the [client] section of option files, or an
+// environment variable, in that order of precedence.
 type Source struct {
-	Role         string // "database", "child", "master": names it in messages
-	DSN          string // --dsn
-	DefaultsFile string // --defaults-file
-	EnvVar       string // e.g. TRIBUTARY_DSN
-	EnvDSN       string // the value of EnvVar
-	FromFlag     bool   // the DSN came on the command line, where ps shows it
-	TLS          TLSOptions
+	Role              string // "database", "child", "master": names it in messages
+	DSN               string // --dsn
+	DefaultsFile      string // --defaults-file
+	DefaultsExtraFile string // --defaults-extra-file, read after DefaultsFile
+	EnvVar            string // e.g. TRIBUTARY_DSN
+	EnvDSN            string // the value of EnvVar
+	FromFlag          bool   // the DSN came on the command line, where ps shows it
+	TLS               TLSOptions
 }
 
 // TLSOptions are passed to the driver when Mode is not empty.
@@ -41,27 +42,9 @@ type TLSOptions struct {
 // Config resolves the source into a driver configuration. It fails with a
 // message that names what is missing, never with the password in it.
 func (s Source) Config() (*mysql.Config, error) {
-	var cfg *mysql.Config
-	switch {
-	case s.DSN != "":
-		parsed, err := mysql.ParseDSN(s.DSN)
-		if err != nil {
-			return nil, fmt.Errorf("%s DSN: %s", s.Role, scrubDSNError(err, s.DSN))
-		}
-		cfg = parsed
-	case s.DefaultsFile != "":
-		cfg = mysql.NewConfig()
-		if err := readOptionFile(s.DefaultsFile, cfg); err != nil {
-			return nil, err
-		}
-	case s.EnvDSN != "":
-		parsed, err := mysql.ParseDSN(s.EnvDSN)
-		if err != nil {
-			return nil, fmt.Errorf("%s DSN from %s: %s", s.Role, s.EnvVar, scrubDSNError(err, s.EnvDSN))
-		}
-		cfg = parsed
-	default:
-		return nil, fmt.Errorf("no %s connection: give --dsn, --defaults-file or set %s", s.Role, s.EnvVar)
+	cfg, err := s.base()
+	if err != nil {
+		return nil, err
 	}
 	if cfg.DBName == "" {
 		return nil, fmt.Errorf("%s connection names no database: add it to the DSN (user@tcp(host:3306)/dbname) or to the option file (database=...)", s.Role)
@@ -71,6 +54,40 @@ func (s Source) Config() (*mysql.Config, error) {
 	}
 	applySession(cfg)
 	return cfg, nil
+}
+
+// base picks the first source that is given. Option files without a
+// [client] section (only tributary's own groups) leave the connection to
+// the environment.
+func (s Source) base() (*mysql.Config, error) {
+	if s.DSN != "" {
+		cfg, err := mysql.ParseDSN(s.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("%s DSN: %s", s.Role, scrubDSNError(err, s.DSN))
+		}
+		return cfg, nil
+	}
+	if s.DefaultsFile != "" || s.DefaultsExtraFile != "" {
+		files, err := ReadOptionFiles(s.DefaultsFile, s.DefaultsExtraFile)
+		if err != nil {
+			return nil, err
+		}
+		if values := files.clientValues(); values != nil {
+			cfg := mysql.NewConfig()
+			if err := applyClientOptions(values, cfg); err != nil {
+				return nil, err
+			}
+			return cfg, nil
+		}
+	}
+	if s.EnvDSN != "" {
+		cfg, err := mysql.ParseDSN(s.EnvDSN)
+		if err != nil {
+			return nil, fmt.Errorf("%s DSN from %s: %s", s.Role, s.EnvVar, scrubDSNError(err, s.EnvDSN))
+		}
+		return cfg, nil
+	}
+	return nil, fmt.Errorf("no %s connection: give --dsn, a [client] section in --defaults-file, or set %s", s.Role, s.EnvVar)
 }
 
 // PasswordOnCommandLine reports whether the DSN flag carries a password,
