@@ -68,11 +68,46 @@ type Options struct {
 	// Progress, when set, hears the child rows compared so far and the
 	// total (Checksums only; called from one goroutine at a time).
 	Progress func(done, total int64)
+	// Keep is how many differences Compare keeps to list (0: all). Every
+	// difference is counted all the same, so a wrong pairing of child and
+	// master costs memory for Keep differences, not for millions.
+	Keep int
 }
 
-// Run compares the child with the master's copy of the prefix's rows.
-// The schema is the map resolved against either side (they must agree).
+// Report is what Compare found.
+type Report struct {
+	// Differences are the first Options.Keep differences found (all of
+	// them when Keep is 0), sorted by table.
+	Differences []Difference
+	// Counts are the number of differences of each table and kind, all of
+	// them, sorted by table and kind.
+	Counts []Count
+	// Total is the sum of Counts.
+	Total int64
+}
+
+// Count is how many rows of one table differ in one way.
+type Count struct {
+	Table string
+	Kind  Kind
+	Rows  int64
+}
+
+// Run compares the child with the master's copy of the prefix's rows and
+// returns every difference. The schema is the map resolved against either
+// side (they must agree).
 func Run(ctx context.Context, child, master *sql.DB, s *schema.Schema, prefix string, opts Options) ([]Difference, error) {
+	opts.Keep = 0
+	r, err := Compare(ctx, child, master, s, prefix, opts)
+	if r == nil {
+		return nil, err
+	}
+	return r.Differences, err
+}
+
+// Compare is Run that keeps at most opts.Keep differences and counts them
+// all.
+func Compare(ctx context.Context, child, master *sql.DB, s *schema.Schema, prefix string, opts Options) (*Report, error) {
 	if opts.Chunk <= 0 {
 		opts.Chunk = 1000
 	}
@@ -85,7 +120,7 @@ func Run(ctx context.Context, child, master *sql.DB, s *schema.Schema, prefix st
 		opts.Workers = 2
 	}
 	c := &comparer{child: child, master: master, s: s, store: store, chunk: opts.Chunk, prefix: prefix,
-		workers: opts.Workers, progress: opts.Progress}
+		workers: opts.Workers, progress: opts.Progress, keep: opts.Keep, counts: map[Count]int64{}}
 	var tables []*schema.Table
 	for _, t := range s.Tables {
 		if len(opts.Tables) == 0 || contains(opts.Tables, t.Name) {
@@ -114,11 +149,35 @@ func Run(ctx context.Context, child, master *sql.DB, s *schema.Schema, prefix st
 			err = c.table(ctx, t)
 		}
 		if err != nil {
-			return c.diffs, fmt.Errorf("compare %s: %w", t.Name, err)
+			return c.result(), fmt.Errorf("compare %s: %w", t.Name, err)
 		}
 	}
+	return c.result(), nil
+}
+
+// add counts a difference and keeps it while fewer than keep are kept.
+func (c *comparer) add(d Difference) {
+	c.counts[Count{Table: d.Table, Kind: d.Kind}]++
+	if c.keep == 0 || len(c.diffs) < c.keep {
+		c.diffs = append(c.diffs, d)
+	}
+}
+
+func (c *comparer) result() *Report {
 	sort.SliceStable(c.diffs, func(i, j int) bool { return c.diffs[i].Table < c.diffs[j].Table })
-	return c.diffs, nil
+	r := &Report{Differences: c.diffs}
+	for k, n := range c.counts {
+		k.Rows = n
+		r.Counts = append(r.Counts, k)
+		r.Total += n
+	}
+	sort.Slice(r.Counts, func(i, j int) bool {
+		if r.Counts[i].Table != r.Counts[j].Table {
+			return r.Counts[i].Table < r.Counts[j].Table
+		}
+		return r.Counts[i].Kind < r.Counts[j].Kind
+	})
+	return r
 }
 
 // comparer holds one comparison's connections and findings.
@@ -129,6 +188,8 @@ type comparer struct {
 	chunk         int
 	prefix        string
 	diffs         []Difference
+	keep          int
+	counts        map[Count]int64 // by table and kind; Rows unused
 
 	workers     int
 	progress    func(done, total int64)

@@ -113,7 +113,7 @@ func (c *comparer) compositeChunk(ctx context.Context, t *schema.Table, cols []s
 		}
 		mk, ok := tr.masterKey(r)
 		if !ok {
-			c.diffs = append(c.diffs, Difference{Table: t.Name, Key: keyText(t, cols, r), Kind: Missing})
+			c.add(Difference{Table: t.Name, Key: keyText(t, cols, r), Kind: Missing})
 			continue
 		}
 		want = append(want, pending{child: r, key: joinKey(mk)})
@@ -131,11 +131,11 @@ func (c *comparer) compositeChunk(ctx context.Context, t *schema.Table, cols []s
 	for _, w := range want {
 		mr, ok := masters[w.key]
 		if !ok {
-			c.diffs = append(c.diffs, Difference{Table: t.Name, Key: keyText(t, cols, w.child), Kind: Missing})
+			c.add(Difference{Table: t.Name, Key: keyText(t, cols, w.child), Kind: Missing})
 			continue
 		}
 		if diff := tr.diffColumns(w.child, mr); len(diff) > 0 {
-			c.diffs = append(c.diffs, Difference{Table: t.Name, Key: keyText(t, cols, w.child), Kind: Changed, Columns: diff})
+			c.add(Difference{Table: t.Name, Key: keyText(t, cols, w.child), Kind: Changed, Columns: diff})
 		}
 	}
 	return nil
@@ -220,7 +220,7 @@ func (c *comparer) extraKeys(ctx context.Context, t *schema.Table, masterKeys []
 	n := 0
 	for i, k := range childKeys {
 		if !ok[i] {
-			c.diffs = append(c.diffs, Difference{Table: t.Name, Key: "master " + keyText(t, t.Key, masterKeys[i]), Kind: Extra})
+			c.add(Difference{Table: t.Name, Key: "master " + keyText(t, t.Key, masterKeys[i]), Kind: Extra})
 			continue
 		}
 		n++
@@ -238,7 +238,7 @@ func (c *comparer) extraKeys(ctx context.Context, t *schema.Table, masterKeys []
 	for i, k := range childKeys {
 		if ok[i] {
 			if _, found := live[joinKey(k)]; !found {
-				c.diffs = append(c.diffs, Difference{Table: t.Name, Key: keyText(t, t.Key, k), Kind: Extra})
+				c.add(Difference{Table: t.Name, Key: keyText(t, t.Key, k), Kind: Extra})
 			}
 		}
 	}

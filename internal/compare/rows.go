@@ -255,10 +255,10 @@ func (c *comparer) mappedChunk(ctx context.Context, t *schema.Table, cols []stri
 		mr, onMaster := masters[mid]
 		switch {
 		case !mapped || !onMaster:
-			c.diffs = append(c.diffs, Difference{Table: t.Name, ChildID: ids[i], MasterID: mid, Kind: Missing})
+			c.add(Difference{Table: t.Name, ChildID: ids[i], MasterID: mid, Kind: Missing})
 		default:
 			if diff := tr.diffColumns(r, mr); len(diff) > 0 {
-				c.diffs = append(c.diffs, Difference{Table: t.Name, ChildID: ids[i], MasterID: mid, Kind: Changed, Columns: diff})
+				c.add(Difference{Table: t.Name, ChildID: ids[i], MasterID: mid, Kind: Changed, Columns: diff})
 			}
 		}
 	}
@@ -331,7 +331,7 @@ func (c *comparer) extrasChunk(ctx context.Context, t *schema.Table, pairs []map
 	}
 	for _, p := range pairs {
 		if !live[p.Child] {
-			c.diffs = append(c.diffs, Difference{Table: t.Name, ChildID: p.Child, MasterID: p.Master, Kind: Extra})
+			c.add(Difference{Table: t.Name, ChildID: p.Child, MasterID: p.Master, Kind: Extra})
 		}
 	}
 	return nil
