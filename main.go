@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,7 +12,9 @@ import (
 	"tributary/internal/exitcode"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is the release version, set at build time with
+// -ldflags "-X main.version=1.2.0" (scripts/package.sh does); the commit
+// and its date come from the build information Go records.
 var version = "dev"
 
 func main() {
@@ -35,12 +36,6 @@ func run() int {
 		// context.Canceled; the user still interrupted us.
 		code = exitcode.Interrupted
 	}
-	switch {
-	case code == exitcode.Interrupted:
-		fmt.Fprintln(os.Stderr, "tributary: interrupted; nothing was committed")
-	case exitcode.WasTold(err):
-	default:
-		fmt.Fprintf(os.Stderr, "tributary: %v\n", err)
-	}
+	cmd.ReportError(root, err, code)
 	return code
 }

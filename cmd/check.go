@@ -13,13 +13,17 @@ import (
 )
 
 type checkOptions struct {
+	files   optionFileOptions
 	conn    *connectionOptions
 	mapName string
+	showMap bool
 }
 
 func (o *checkOptions) AddFlags(flags *pflag.FlagSet) {
+	o.files.AddFlags(flags, "check", true)
 	o.conn.AddFlags(flags)
 	flags.StringVar(&o.mapName, "map", "", "sync map file, or a built-in preset name ("+strings.Join(schema.PresetNames(), ", ")+")")
+	flags.BoolVar(&o.showMap, "show-map", false, "print the map as resolved against this database, as YAML (a map file of its own), instead of the summary")
 }
 
 func (o *checkOptions) Check() error {
@@ -30,7 +34,8 @@ func (o *checkOptions) Check() error {
 }
 
 func newCheckCommand() *cobra.Command {
-	opts := &checkOptions{conn: newConnectionOptions("database", "", "TRIBUTARY_DSN")}
+	opts := &checkOptions{}
+	opts.conn = newConnectionOptions("database", "", "TRIBUTARY_DSN").withOptionFiles(&opts.files)
 	c := &cobra.Command{
 		Use:   "check --dsn DSN --map MAP",
 		Short: "Validate a sync map against a live database",
@@ -42,7 +47,11 @@ cycle. When the map does not fit, check lists every problem found, each naming
 the table and column, and exits 2.
 
 Run it on a child after writing or changing a map, and on the master before
-the first import.
+the first import. --show-map prints the map as it resolved, as YAML: the
+tables in apply order with their roles, excluded columns and the references
+the map names; save it to start a map of your own.
+
+` + optionFileHelp("check") + `
 
 ` + exitCodesHelp,
 		Args: usageArgs(cobra.NoArgs),
@@ -62,13 +71,21 @@ func runCheck(ctx context.Context, c *cobra.Command, opts *checkOptions) error {
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
-	db, err := opts.conn.open(ctx, c.Flags(), c.ErrOrStderr())
+	db, err := opts.conn.open(ctx, c.Flags(), outputOf(c))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	s, err := schema.Resolve(ctx, db, m)
 	if err != nil {
+		return err
+	}
+	if opts.showMap {
+		text, err := schema.MapYAML(s)
+		if err != nil {
+			return err
+		}
+		_, err = c.OutOrStdout().Write(text)
 		return err
 	}
 	fmt.Fprint(c.OutOrStdout(), schema.Summary(s, m.Source))

@@ -23,9 +23,7 @@ func execute(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	err := root.ExecuteContext(context.Background())
-	if err != nil && !exitcode.WasTold(err) {
-		errOut.WriteString("tributary: " + err.Error() + "\n")
-	}
+	ReportError(root, err, exitcode.Code(err))
 	return out.String(), errOut.String(), exitcode.Code(err)
 }
 
@@ -47,13 +45,6 @@ func TestHelpForEveryCommand(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestVersion(t *testing.T) {
-	out, _, code := execute(t, "--version")
-	if code != 0 || !strings.Contains(out, "test") {
-		t.Errorf("--version: %d %q", code, out)
 	}
 }
 

@@ -3,8 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,6 +20,7 @@ import (
 )
 
 type exportOptions struct {
+	files   optionFileOptions
 	conn    *connectionOptions
 	prefix  string
 	mapName string
@@ -30,12 +31,12 @@ type exportOptions struct {
 	lag     time.Duration
 	overlap time.Duration
 	noGzip  bool
-	verbose bool
 	signKey string
 	metrics string
 }
 
 func (o *exportOptions) AddFlags(flags *pflag.FlagSet) {
+	o.files.AddFlags(flags, "export", true)
 	o.conn.AddFlags(flags)
 	flags.StringVar(&o.prefix, "prefix", "", "child prefix: a lower-case letter, then up to 31 of a-z, 0-9, _ (part of the master's table names)")
 	flags.StringVar(&o.mapName, "map", "", "sync map file, or a built-in preset name ("+strings.Join(schema.PresetNames(), ", ")+")")
@@ -46,7 +47,6 @@ func (o *exportOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.DurationVar(&o.lag, "lag", 5*time.Second, "end the window this long before the database's clock")
 	flags.DurationVar(&o.overlap, "overlap", 0, "re-read this long before the previous window's end")
 	flags.BoolVar(&o.noGzip, "no-gzip", false, "write plain .jsonl instead of .jsonl.gz")
-	flags.BoolVarP(&o.verbose, "verbose", "v", false, "print a per-table summary on standard error")
 	flags.StringVar(&o.signKey, "sign-key-file", "", "file holding the key shared with the master: the file's trailer carries an HMAC made with it (must not be readable by others)")
 	flags.StringVar(&o.metrics, "metrics-file", "", "write Prometheus metrics to this file (for node_exporter's textfile collector), atomically")
 }
@@ -73,11 +73,12 @@ func (o *exportOptions) Check() error {
 }
 
 func newExportCommand() *cobra.Command {
-	opts := &exportOptions{conn: newConnectionOptions("child", "", "TRIBUTARY_DSN")}
+	opts := &exportOptions{}
+	opts.conn = newConnectionOptions("child", "", "TRIBUTARY_DSN").withOptionFiles(&opts.files)
 	c := &cobra.Command{
-		Use:   "export --dsn DSN --prefix P --map MAP --out DIR [--state FILE] [--full] [--new-stream] [--lag D] [--overlap D]",
+		Use:   "export [--defaults-file FILE] --dsn DSN --prefix P --map MAP --out DIR [--state FILE] [--full] [--new-stream] [--lag D] [--overlap D]",
 		Short: "Write a sync file of a child's changes",
-		Long:  exportHelp,
+		Long:  exportHelp + "\n\n" + optionFileHelp("export") + "\n\n" + exitCodesHelp,
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runExport(c.Context(), c, opts)
@@ -132,34 +133,38 @@ contiguous and tells the master the child is alive. Files are written as
 by default, so never move dotfiles: move the sync files only, and let the
 master's "import --inbox" pick them up:
 
-  */15 * * * * tributary export --defaults-file /etc/tributary/child.cnf --prefix nyc --map civicrm --out /var/spool/tributary/out >/dev/null && rsync -a --remove-source-files --exclude '.*' --exclude '*.tmp' /var/spool/tributary/out/ master:/var/spool/tributary/inbox/
+  */15 * * * * tributary export --defaults-file /etc/tributary/nyc.cnf >/dev/null && rsync -a --remove-source-files --exclude '.*' --exclude '*.tmp' /var/spool/tributary/out/ master:/var/spool/tributary/inbox/
+
+with /etc/tributary/nyc.cnf (chmod 600) holding [client] (the child's
+connection) and [tributary-export] prefix=nyc, map=civicrm,
+out=/var/spool/tributary/out. The package's tributary-export@nyc.timer runs
+the same export every 15 minutes.
 
 --sign-key-file FILE signs each file (an HMAC-SHA256 in its trailer) with a
 key shared with the master, which then rejects unsigned or forged files.
 --metrics-file FILE writes Prometheus metrics for node_exporter's textfile
-collector (see README, Monitoring).
-
-` + exitCodesHelp
+collector (see README, Monitoring).`
 
 // runExport exports and then writes the metrics file, whatever the
 // outcome, usage errors (exit 2) included; only a run without a valid
 // prefix writes none, since every export metric is labelled with it.
 func runExport(ctx context.Context, c *cobra.Command, opts *exportOptions) error {
 	started := time.Now()
+	out := outputOf(c)
 	var res *export.Result
 	err := opts.Check()
 	if err == nil {
-		res, err = exportOnce(ctx, c, opts)
+		res, err = exportOnce(ctx, c, opts, out)
 	}
 	if opts.metrics != "" && syncfile.PrefixPattern.MatchString(opts.prefix) {
 		if merr := writeExportMetrics(opts.metrics, opts.prefix, res, err, time.Since(started)); merr != nil {
-			fmt.Fprintf(c.ErrOrStderr(), "tributary: warning: %v\n", merr)
+			out.Warn(merr.Error())
 		}
 	}
 	return err
 }
 
-func exportOnce(ctx context.Context, c *cobra.Command, opts *exportOptions) (*export.Result, error) {
+func exportOnce(ctx context.Context, c *cobra.Command, opts *exportOptions, out *output) (*export.Result, error) {
 	m, err := schema.LoadMap(opts.mapName)
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Usage, err)
@@ -179,8 +184,7 @@ func exportOnce(ctx context.Context, c *cobra.Command, opts *exportOptions) (*ex
 		return nil, err
 	}
 	defer lock.Release()
-	stderr := c.ErrOrStderr()
-	db, err := opts.conn.open(ctx, c.Flags(), stderr)
+	db, err := opts.conn.open(ctx, c.Flags(), out)
 	if err != nil {
 		return nil, err
 	}
@@ -201,15 +205,15 @@ func exportOnce(ctx context.Context, c *cobra.Command, opts *exportOptions) (*ex
 		Gzip:        !opts.noGzip,
 		SignKey:     key,
 		ToolVersion: c.Root().Version,
-		Progress:    progressTo(progress.ForTerminal(stderr)),
-		Warn:        func(msg string) { fmt.Fprintf(stderr, "tributary: warning: %s\n", msg) },
-		Verbose:     opts.verbose,
+		Progress:    progressTo(out.progress()),
+		Warn:        out.WarnFunc(),
+		Verbose:     out.verbose,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if opts.verbose {
-		printSummary(stderr, res)
+	if out.verbose {
+		printSummary(out, res)
 	}
 	fmt.Fprintln(c.OutOrStdout(), res.Path)
 	return &res, nil
@@ -233,8 +237,42 @@ func progressTo(r progress.Reporter) func(export.Progress) {
 	}
 }
 
-// printSummary tells what went into the file, table by table.
-func printSummary(w io.Writer, res export.Result) {
+// exportedTable is one table of a -v summary in JSON logs.
+type exportedTable struct {
+	Table   string `json:"table"`
+	Role    string `json:"role"`
+	Rows    int64  `json:"rows"`
+	LiveIDs *int64 `json:"live_ids,omitempty"`
+	LeftOut int64  `json:"left_out"`
+}
+
+// printSummary tells what went into the file, table by table: a table on
+// standard error, or one JSON record with the tables as a field.
+func printSummary(out *output, res export.Result) {
+	if !out.text() {
+		tables := make([]exportedTable, 0, len(res.Tables))
+		for _, t := range res.Tables {
+			et := exportedTable{Table: t.Name, Role: string(t.Role), Rows: t.Rows}
+			if t.Role == schema.RoleTrack {
+				live := t.LiveIDs
+				et.LiveIDs = &live
+			}
+			for _, n := range t.LeftOut {
+				et.LeftOut += n
+			}
+			tables = append(tables, et)
+		}
+		attrs := []any{"file", filepath.Base(res.Path), "sequence", res.State.Sequence, "mode", res.Mode,
+			"until", res.Until.Format(time.RFC3339), "records", res.Records, "tables", tables}
+		if !res.Since.IsZero() {
+			attrs = append(attrs, "since", res.Since.Format(time.RFC3339))
+		}
+		out.Info(fmt.Sprintf("%s: exported sequence %d (%s, %d records)", filepath.Base(res.Path), res.State.Sequence, res.Mode, res.Records), attrs...)
+		return
+	}
+	var buf strings.Builder
+	w := &buf
+	defer func() { out.Detail("%s", buf.String()) }()
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tROLE\tROWS\tLIVE IDS\tLEFT OUT")
 	for _, t := range res.Tables {

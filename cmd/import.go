@@ -25,29 +25,46 @@ import (
 )
 
 type importOptions struct {
+	files           optionFileOptions
 	conn            *connectionOptions
 	mapName         string
 	inbox           string
 	rebuild         bool
 	dryRun          bool
-	verbose         bool
 	signKeyFile     string
 	metricsFile     string
 	lockWaitTimeout time.Duration
 	maxDelete       string
+	keepDone        time.Duration
 }
 
 func (o *importOptions) AddFlags(flags *pflag.FlagSet) {
+	o.files.AddFlags(flags, "import", true)
 	o.conn.AddFlags(flags)
 	flags.StringVar(&o.mapName, "map", "", "sync map file, or a built-in preset name ("+strings.Join(schema.PresetNames(), ", ")+")")
 	flags.StringVar(&o.inbox, "inbox", "", "apply every complete sync file in this directory and move each to DIR/done/ or DIR/failed/ (instead of naming files)")
 	flags.BoolVar(&o.rebuild, "rebuild", false, "delete the prefix's rows and mapping first, then insert its full file afresh (new master IDs)")
 	flags.BoolVar(&o.dryRun, "dry-run", false, "run every check and all the work, then roll back: print what would change, change nothing")
 	flags.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus metrics to this file (for node_exporter's textfile collector), atomically")
-	flags.BoolVarP(&o.verbose, "verbose", "v", false, "print each table's inserted, updated and deleted rows on standard error")
 	flags.StringVar(&o.signKeyFile, "sign-key-file", "", "file holding the key children sign with: unsigned or wrongly signed files are rejected (must not be readable by others)")
 	flags.StringVar(&o.maxDelete, "max-delete", "10%", "refuse a file that would delete more than this share of the rows a prefix holds in any table (and more than 100 rows); 100% allows everything")
+	flags.DurationVar(&o.keepDone, "keep-done", 0, "with --inbox: remove files from DIR/done/ once they and their application are older than this (e.g. 720h); never a file the ledger does not show as applied (default: keep all)")
 	flags.DurationVar(&o.lockWaitTimeout, "lock-wait-timeout", 0, "how long one statement waits for a row lock held by another session before the file is tried again (default: the server's innodb_lock_wait_timeout)")
+}
+
+// filesOverInbox lets files named on the command line win over an inbox
+// that comes from an option file: a shared "inbox=" must not stop
+// "tributary import --defaults-file master.cnf FILE" (the command that
+// applies a file --max-delete refused, say). A --keep-done from a file
+// then has no done/ to clean.
+func (o *importOptions) filesOverInbox(flags *pflag.FlagSet, files []string) {
+	if len(files) == 0 || o.inbox == "" || setOnCommandLine(flags, "inbox") {
+		return
+	}
+	o.inbox = ""
+	if !setOnCommandLine(flags, "keep-done") {
+		o.keepDone = 0
+	}
 }
 
 func (o *importOptions) Check(args []string) error {
@@ -62,6 +79,10 @@ func (o *importOptions) Check(args []string) error {
 		return exitcode.Errorf(exitcode.Usage, "name at least one sync file, or --inbox DIR (see tributary import --help)")
 	case o.lockWaitTimeout < 0:
 		return exitcode.Errorf(exitcode.Usage, "--lock-wait-timeout must not be negative")
+	case o.keepDone < 0:
+		return exitcode.Errorf(exitcode.Usage, "--keep-done must not be negative")
+	case o.keepDone > 0 && o.inbox == "":
+		return exitcode.Errorf(exitcode.Usage, "--keep-done cleans the done/ directory of --inbox DIR: give --inbox too")
 	}
 	if _, err := importer.ParseDeleteLimit(o.maxDelete); err != nil {
 		return err
@@ -80,13 +101,15 @@ func (o *importOptions) Check(args []string) error {
 }
 
 func newImportCommand() *cobra.Command {
-	opts := &importOptions{conn: newConnectionOptions("master", "", "TRIBUTARY_DSN")}
+	opts := &importOptions{}
+	opts.conn = newConnectionOptions("master", "", "TRIBUTARY_DSN").withOptionFiles(&opts.files)
 	c := &cobra.Command{
-		Use:   "import --dsn DSN --map MAP [--rebuild] [--dry-run] [-v] FILE... | --inbox DIR",
+		Use:   "import [--defaults-file FILE] --dsn DSN --map MAP [--rebuild] [--dry-run] [-v] FILE... | --inbox DIR",
 		Short: "Apply sync files on the master",
-		Long:  importHelp,
+		Long:  importHelp + "\n\n" + optionFileHelp("import") + "\n\n" + exitCodesHelp,
 		Args:  usageArgs(cobra.ArbitraryArgs),
 		RunE: func(c *cobra.Command, args []string) error {
+			opts.filesOverInbox(c.Flags(), args)
 			return runImport(c.Context(), c, opts, args)
 		},
 	}
@@ -145,6 +168,12 @@ is not the file's fault, leaves its files for the next run. The exit code
 is 0 only when nothing failed. From cron, only problems are printed (-v
 prints every file).
 
+--keep-done DURATION (with --inbox) removes from DIR/done/ each file that
+is older than DURATION and that the ledger shows as applied more than
+DURATION ago, with the same checksum; a file the ledger does not show
+(after the master was restored from a backup, say) is never removed, and a
+warning names it.
+
 --dry-run does every check and all the work of each file, then rolls it back
 and prints, per table, what would change; the master's rows stay exactly as
 they were (only AUTO_INCREMENT counters move, as with any rolled-back insert).
@@ -157,15 +186,19 @@ node_exporter's textfile collector; see README.md.
 
 From cron, every ten minutes:
 
-  */10 * * * * tributary import --defaults-file /etc/tributary/master.cnf --map civicrm --inbox /var/spool/tributary/inbox --metrics-file /var/lib/node_exporter/textfile/tributary_import.prom
+  */10 * * * * tributary import --defaults-file /etc/tributary/master.cnf
 
-` + exitCodesHelp
+with /etc/tributary/master.cnf (chmod 600) holding [client] (the master's
+connection) and [tributary-import] map=civicrm,
+inbox=/var/spool/tributary/inbox. The package's tributary-import.timer runs
+the same import every 10 minutes.`
 
 // runImport imports and then writes the metrics file, whatever the
 // outcome: a run that stops at a usage error (exit 2) is recorded too.
 func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files []string) error {
+	out := outputOf(c)
 	started := time.Now()
-	run := &importRun{opts: opts}
+	run := &importRun{opts: opts, out: out}
 	err := run.do(ctx, c, files)
 	if run.db != nil {
 		defer run.db.Close()
@@ -176,7 +209,7 @@ func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files
 			db = run.db.DB
 		}
 		if merr := writeImportMetrics(ctx, opts.metricsFile, db, run.results, err, time.Since(started)); merr != nil {
-			fmt.Fprintf(c.ErrOrStderr(), "tributary: warning: %v\n", merr)
+			out.Warn(merr.Error())
 		}
 	}
 	return err
@@ -186,16 +219,16 @@ func runImport(ctx context.Context, c *cobra.Command, opts *importOptions, files
 // caller, after the metrics) and each file's result.
 type importRun struct {
 	opts    *importOptions
+	out     *output
 	db      *sqlx.DB
 	results []importer.Result
 }
 
 func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) error {
-	opts := run.opts
+	opts, out := run.opts, run.out
 	if err := opts.Check(files); err != nil {
 		return err
 	}
-	stderr := c.ErrOrStderr()
 	m, err := schema.LoadMap(opts.mapName)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
@@ -204,7 +237,7 @@ func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) 
 	if err != nil {
 		return err
 	}
-	db, err := opts.conn.open(ctx, c.Flags(), stderr)
+	db, err := opts.conn.open(ctx, c.Flags(), out)
 	if err != nil {
 		return err
 	}
@@ -213,8 +246,8 @@ func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) 
 	if err != nil {
 		return err
 	}
-	bar := progress.ForTerminal(stderr)
-	_, quiet := bar.(progress.Nop)
+	bar := out.progress()
+	_, noTerminal := bar.(progress.Nop)
 	limit, err := importer.ParseDeleteLimit(opts.maxDelete)
 	if err != nil {
 		return err
@@ -227,15 +260,15 @@ func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) 
 		SignKey:         key,
 		LockWaitTimeout: opts.lockWaitTimeout,
 		Progress:        importProgress(bar),
-		Warn:            func(msg string) { fmt.Fprintf(stderr, "tributary: %s\n", msg) },
-		Verbose:         opts.verbose,
+		Warn:            out.WarnFunc(),
+		Verbose:         out.verbose,
 	}
 	var results []importer.Result
 	if opts.inbox != "" {
 		var inbox []importer.InboxFile
 		inbox, err = importer.RunInbox(ctx, db.DB, s, opts.inbox, iopts)
 		bar.End()
-		printInbox(stderr, inbox, (opts.verbose || !quiet) && !opts.dryRun)
+		printInbox(out, inbox, (out.verbose || !noTerminal) && !opts.dryRun)
 		for _, f := range inbox {
 			r := f.Result
 			if f.Waiting && r.Err == nil {
@@ -246,7 +279,10 @@ func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) 
 	} else {
 		results, err = importer.Run(ctx, db.DB, s, files, iopts)
 		bar.End()
-		printResults(stderr, results, opts.verbose, opts.dryRun)
+		printResults(out, results, out.verbose || out.text(), opts.dryRun)
+	}
+	if opts.keepDone > 0 && !opts.dryRun && ctx.Err() == nil {
+		pruneDone(ctx, out, db.DB, opts.inbox, opts.keepDone)
 	}
 	run.results = results
 	if opts.dryRun {
@@ -255,7 +291,7 @@ func (run *importRun) do(ctx context.Context, c *cobra.Command, files []string) 
 	if err != nil && failed(results) == 0 {
 		return err // it happened before any file: no line above says why
 	}
-	if err != nil && quietOnly(results) && !opts.verbose {
+	if err != nil && quietOnly(results) && !out.verbose {
 		return exitcode.Told(exitcode.Code(err), err) // stale files told about on an earlier run
 	}
 	if err != nil {
@@ -278,7 +314,7 @@ func quietOnly(results []importer.Result) bool {
 // printInbox says what happened to each file of the inbox: problems
 // always, applied files only when verbose (a quiet cron mail means all is
 // well).
-func printInbox(w io.Writer, files []importer.InboxFile, verbose bool) {
+func printInbox(out *output, files []importer.InboxFile, verbose bool) {
 	waiting := map[string]int{}
 	for _, f := range files {
 		name := filepath.Base(f.Path)
@@ -286,23 +322,45 @@ func printInbox(w io.Writer, files []importer.InboxFile, verbose bool) {
 		case f.Quiet && !verbose:
 			// A stale file told about when it first came, sent again.
 		case f.NotTried:
-			fmt.Fprintf(w, "tributary: %s: not tried in this dry run (it follows a file of prefix %s whose changes a dry run does not keep)\n", name, f.Prefix)
+			out.Info(fmt.Sprintf("%s: not tried in this dry run (it follows a file of prefix %s whose changes a dry run does not keep)", name, f.Prefix), "file", name, "prefix", f.Prefix)
+		case f.Err != nil && f.Why != "" && f.MovedTo == "" && out.text():
+			out.Error(f.Err.Error())
+			out.Error(fmt.Sprintf("%s stays in the inbox, and the later files of prefix %s wait behind it; %s says what to do", name, f.Prefix, f.Why))
 		case f.Err != nil && f.Why != "" && f.MovedTo == "":
-			fmt.Fprintf(w, "tributary: %v\ntributary: %s stays in the inbox, and the later files of prefix %s wait behind it; %s says what to do\n", f.Err, name, f.Prefix, f.Why)
+			out.Error(f.Err.Error(), "file", name, "prefix", f.Prefix, "sequence", f.Sequence, "exit_code", exitcode.Code(f.Err), "why", f.Why)
+		case f.Err != nil && f.Why != "" && out.text():
+			out.Error(f.Err.Error())
+			out.Error(fmt.Sprintf("moved %s to %s; %s says what to do", name, filepath.Dir(f.MovedTo), f.Why))
 		case f.Err != nil && f.Why != "":
-			fmt.Fprintf(w, "tributary: %v\ntributary: moved %s to %s; %s says what to do\n", f.Err, name, filepath.Dir(f.MovedTo), f.Why)
+			out.Error(f.Err.Error(), "file", name, "prefix", f.Prefix, "sequence", f.Sequence, "exit_code", exitcode.Code(f.Err), "moved_to", f.MovedTo, "why", f.Why)
 		case f.Err != nil:
-			fmt.Fprintf(w, "tributary: %v\n", f.Err)
+			out.Error(f.Err.Error(), "file", name, "prefix", f.Prefix, "sequence", f.Sequence, "exit_code", exitcode.Code(f.Err))
 		case f.Waiting:
 		case verbose:
-			printResults(w, []importer.Result{f.Result}, true, false)
+			printResults(out, []importer.Result{f.Result}, true, false)
 		}
 		if f.Waiting && !f.NotTried {
 			waiting[f.Prefix]++
 		}
 	}
 	for _, prefix := range sortedKeys(waiting) {
-		fmt.Fprintf(w, "tributary: prefix %s: %d file(s) left in the inbox for the next run\n", prefix, waiting[prefix])
+		out.Warn(fmt.Sprintf("prefix %s: %d file(s) left in the inbox for the next run", prefix, waiting[prefix]), "prefix", prefix, "files", waiting[prefix])
+	}
+}
+
+// pruneDone applies --keep-done. Its failures are warnings: the files it
+// could not remove are still there for the next run.
+func pruneDone(ctx context.Context, out *output, db *sql.DB, inbox string, keep time.Duration) {
+	res, err := importer.PruneDone(ctx, db, inbox, keep, time.Now())
+	if err != nil {
+		out.Warn(err.Error())
+	}
+	if len(res.Removed) > 0 && out.verbose {
+		out.Info(fmt.Sprintf("--keep-done: removed %d applied file(s) older than %s from %s", len(res.Removed), keep, filepath.Join(inbox, importer.DoneDir)),
+			"removed", len(res.Removed))
+	}
+	for _, k := range res.Kept {
+		out.FileWarn(k.Path, "kept in done/ although older than --keep-done: "+k.Reason)
 	}
 }
 
@@ -381,24 +439,44 @@ func importProgress(r progress.Reporter) func(importer.Progress) {
 	}
 }
 
-// printResults writes one line per file, and with verbose one per table.
-// In a dry run only errors are written here (printDryRun tells the rest).
-func printResults(w io.Writer, results []importer.Result, verbose, dryRun bool) {
+// importedTable is one table of a file's record in JSON logs (-v).
+type importedTable struct {
+	Table    string `json:"table"`
+	Inserted int64  `json:"inserted"`
+	Updated  int64  `json:"updated"`
+	Deleted  int64  `json:"deleted"`
+}
+
+// printResults writes each file's error and, when shown is set, a line
+// per file applied, with -v one per table (in JSON logs: one record per
+// file, its tables as a field). In a dry run only errors are written here
+// (printDryRun tells the rest).
+func printResults(out *output, results []importer.Result, shown, dryRun bool) {
 	for _, r := range results {
 		name := filepath.Base(r.Path)
 		switch {
-		case r.Quiet && !verbose:
+		case r.Quiet && !out.verbose:
 		case r.Err != nil:
-			fmt.Fprintf(w, "tributary: %v\n", r.Err)
-		case dryRun || r.NotTried:
+			out.Error(r.Err.Error(), "file", name, "prefix", r.Prefix, "sequence", r.Sequence, "exit_code", exitcode.Code(r.Err))
+		case dryRun || r.NotTried || !shown:
 		case r.Skipped:
-			fmt.Fprintf(w, "tributary: %s: already applied (prefix %s, sequence %d); nothing changed\n", name, r.Prefix, r.Sequence)
+			out.Info(fmt.Sprintf("%s: already applied (prefix %s, sequence %d); nothing changed", name, r.Prefix, r.Sequence),
+				"file", name, "prefix", r.Prefix, "sequence", r.Sequence, "result", "already applied")
 		default:
-			fmt.Fprintf(w, "tributary: %s: applied prefix %s sequence %d (%s, %d records): %d inserted, %d updated, %d deleted in %.2f s\n",
-				name, r.Prefix, r.Sequence, r.Mode, r.Records, r.Inserted, r.Updated, r.Deleted, r.Duration.Seconds())
-			if verbose {
+			attrs := []any{"file", name, "prefix", r.Prefix, "sequence", r.Sequence, "result", "applied", "mode", r.Mode,
+				"records", r.Records, "inserted", r.Inserted, "updated", r.Updated, "deleted", r.Deleted, "seconds", r.Duration.Seconds()}
+			if out.verbose {
+				tables := make([]importedTable, 0, len(r.Tables))
 				for _, t := range r.Tables {
-					fmt.Fprintf(w, "  %-40s %8d inserted %8d updated %8d deleted\n", t.Table, t.Inserted, t.Updated, t.Deleted)
+					tables = append(tables, importedTable{Table: t.Table, Inserted: t.Inserted, Updated: t.Updated, Deleted: t.Deleted})
+				}
+				attrs = append(attrs, "tables", tables)
+			}
+			out.Info(fmt.Sprintf("%s: applied prefix %s sequence %d (%s, %d records): %d inserted, %d updated, %d deleted in %.2f s",
+				name, r.Prefix, r.Sequence, r.Mode, r.Records, r.Inserted, r.Updated, r.Deleted, r.Duration.Seconds()), attrs...)
+			if out.verbose {
+				for _, t := range r.Tables {
+					out.Detail("  %-40s %8d inserted %8d updated %8d deleted", t.Table, t.Inserted, t.Updated, t.Deleted)
 				}
 			}
 		}
@@ -413,8 +491,11 @@ func applyAnywayCommand(flags *pflag.FlagSet) func(path string) string {
 	args := []string{"tributary", "import"}
 	flags.Visit(func(f *pflag.Flag) {
 		switch f.Name {
-		case "inbox", "max-delete", "dry-run", "verbose", "rebuild", "metrics-file", "help":
+		case "inbox", "max-delete", "dry-run", "verbose", "rebuild", "metrics-file", "help", "keep-done":
 			return
+		}
+		if _, fromFile := f.Annotations[fromOptionFile]; fromFile {
+			return // --defaults-file, which is among these flags, sets it again
 		}
 		if f.Value.Type() == "bool" {
 			args = append(args, "--"+f.Name)

@@ -31,7 +31,8 @@ func TestImportHelpExplains(t *testing.T) {
 	for _, want := range []string{
 		"(prefix, sequence)", "one transaction", "mapping_master_PREFIX", "tributary_ledger", "--rebuild",
 		"export --full", "exits 75", "SELECT, INSERT, UPDATE and DELETE", "-v",
-		"*/10 * * * * tributary import --defaults-file /etc/tributary/master.cnf --map civicrm --inbox /var/spool/tributary/inbox",
+		"*/10 * * * * tributary import --defaults-file /etc/tributary/master.cnf with /etc/tributary/master.cnf",
+		"[tributary-import] map=civicrm", "tributary-import.timer", "--keep-done",
 		"--inbox DIR", "DIR/done/", "DIR/failed/", "NAME.why", "--dry-run", "--metrics-file", "--max-delete", "stays in DIR",
 		"Exit codes:", "130",
 	} {

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
 )
 
@@ -28,15 +30,12 @@ func executeToFile(t *testing.T, args ...string) (stdout, stderr string, code in
 	root.SetOut(&out)
 	root.SetErr(f)
 	runErr := root.ExecuteContext(context.Background())
+	ReportError(root, runErr, exitcode.Code(runErr))
 	b, err := os.ReadFile(f.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr = string(b)
-	if runErr != nil && !exitcode.WasTold(runErr) {
-		stderr += "tributary: " + runErr.Error() + "\n"
-	}
-	return out.String(), stderr, exitcode.Code(runErr)
+	return out.String(), string(b), exitcode.Code(runErr)
 }
 
 // withoutWarnings drops the "tributary: warning:" lines (export counts
@@ -184,3 +183,55 @@ func mustGet(t *testing.T, db interface {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestImportKeepDone: --keep-done removes an applied file from done/ once
+// it and its application are old enough, and keeps, with a warning, an old
+// file the ledger does not show as applied.
+func TestImportKeepDone(t *testing.T) {
+	_, childDSN := civiDatabase(t, 3)
+	master, masterDSN := civiDatabase(t, 0)
+	inbox := t.TempDir()
+	applied := exportFile(t, childDSN, inbox)
+	if _, stderr, code := executeToFile(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--inbox", inbox); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	notApplied := exportFile(t, childDSN, inbox) // sequence 2, never imported
+	done := filepath.Join(inbox, "done")
+	appliedDone, strayDone := filepath.Join(done, filepath.Base(applied)), filepath.Join(done, filepath.Base(notApplied))
+	if err := os.Rename(notApplied, strayDone); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	for _, p := range []string{appliedDone, strayDone} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"import", "--dsn", masterDSN, "--map", "civicrm", "--inbox", inbox, "--keep-done", "720h", "-v"}
+	// Applied just now: too young to go, whatever the file's time says.
+	if _, stderr, code := executeToFile(t, args...); code != 0 || !exists(appliedDone) {
+		t.Fatalf("a file applied now was removed, or the run failed: exit %d: %s", code, stderr)
+	}
+	dbtest.Exec(t, master, "UPDATE tributary_ledger SET applied_at = applied_at - INTERVAL 40 DAY")
+	_, stderr, code := executeToFile(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if exists(appliedDone) || !exists(strayDone) {
+		t.Errorf("after --keep-done: applied file there %t (want removed), unapplied file there %t (want kept)", exists(appliedDone), exists(strayDone))
+	}
+	for _, want := range []string{"removed 1 applied file(s) older than 720h0m0s", strayDone + ": warning: kept in done/ although older than --keep-done: the ledger shows no sequence 2 of prefix nyc"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	_, stderr, code = execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--keep-done", "1h", applied)
+	if code != exitcode.Usage || !strings.Contains(stderr, "--keep-done cleans the done/ directory of --inbox DIR") {
+		t.Errorf("--keep-done without --inbox: exit %d: %s", code, stderr)
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"tributary/internal/exitcode"
+	"tributary/internal/version"
 )
 
 const exitCodesHelp = `Exit codes:
@@ -18,8 +19,12 @@ const exitCodesHelp = `Exit codes:
   75   another run holds the lock; cron may simply try again later
   130  interrupted (Ctrl-C, SIGTERM); everything was rolled back`
 
-// NewRootCommand builds the tributary command tree.
-func NewRootCommand(version string) *cobra.Command {
+// NewRootCommand builds the tributary command tree. stamped is the
+// release version given at link time ("dev" when none was); the commit
+// and its date come from the build information Go records.
+func NewRootCommand(stamped string) *cobra.Command {
+	build := version.Read(stamped)
+	out := &outputOptions{}
 	root := &cobra.Command{
 		Use:   "tributary",
 		Short: "Keep one master MySQL/MariaDB database filled with the data of many child databases",
@@ -30,7 +35,7 @@ sync file; your own transport (rsync, scp) moves it; the master runs
 child prefix linking child IDs to master IDs.
 
 ` + exitCodesHelp,
-		Version:       version,
+		Version:       build.Short(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Runnable, so that cobra checks its arguments: a mistyped command
@@ -38,7 +43,17 @@ child prefix linking child IDs to master IDs.
 		Args:                       unknownCommand,
 		RunE:                       func(c *cobra.Command, _ []string) error { return c.Help() },
 		SuggestionsMinimumDistance: 2,
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
+			if err := applyOptionFiles(c); err != nil {
+				return err
+			}
+			return out.Check()
+		},
 	}
+	out.AddFlags(root.PersistentFlags())
+	// --version stays long only: -v is --verbose in every command.
+	root.Flags().Bool("version", false, "print the version, the commit and its date, and whether the tree was modified")
+	root.SetVersionTemplate(build.String())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if !c.HasParent() && c.Flags().NArg() > 0 {
 			// "tributary exprot --dsn ...": the command is what is wrong.
@@ -46,7 +61,8 @@ child prefix linking child IDs to master IDs.
 		}
 		return exitcode.Errorf(exitcode.Usage, "%v (see %s --help)", err, c.CommandPath())
 	})
-	root.AddCommand(newCheckCommand(), newExportCommand(), newImportCommand(), newStatusCommand(), newVerifyCommand())
+	root.AddCommand(newCheckCommand(), newExportCommand(), newImportCommand(), newStatusCommand(), newVerifyCommand(),
+		newMapCommand(), newManCommand(build))
 	return root
 }
 

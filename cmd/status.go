@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -14,23 +15,45 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"tributary/internal/exitcode"
 	"tributary/mapping"
 )
 
 type statusOptions struct {
-	conn *connectionOptions
-	json bool
+	files  optionFileOptions
+	conn   *connectionOptions
+	json   bool
+	check  bool
+	maxLag time.Duration
+	inbox  string
 }
 
 func (o *statusOptions) AddFlags(flags *pflag.FlagSet) {
+	o.files.AddFlags(flags, "status", true)
 	o.conn.AddFlags(flags)
 	flags.BoolVar(&o.json, "json", false, "print one JSON document (format documented in README.md) instead of tables")
+	flags.BoolVar(&o.check, "check", false, "for monitoring: one line \"TRIBUTARY OK - ...\" and exit 0, or one \"TRIBUTARY CRITICAL - ...\" line per problem and exit 1")
+	flags.DurationVar(&o.maxLag, "max-lag", 2*time.Hour, "with --check: a prefix whose newest data on the master is older than this is a problem")
+	flags.StringVar(&o.inbox, "inbox", "", "with --check: the import inbox; a rejected file waiting in DIR/failed is a problem")
+}
+
+func (o *statusOptions) Check() error {
+	if o.maxLag <= 0 {
+		return exitcode.Errorf(exitcode.Usage, "--max-lag must be positive")
+	}
+	if o.check && o.inbox != "" {
+		if info, err := os.Stat(o.inbox); err != nil || !info.IsDir() {
+			return exitcode.Errorf(exitcode.Usage, "--inbox %s: not an existing directory", o.inbox)
+		}
+	}
+	return nil
 }
 
 func newStatusCommand() *cobra.Command {
-	opts := &statusOptions{conn: newConnectionOptions("master", "", "TRIBUTARY_DSN")}
+	opts := &statusOptions{}
+	opts.conn = newConnectionOptions("master", "", "TRIBUTARY_DSN").withOptionFiles(&opts.files)
 	c := &cobra.Command{
-		Use:   "status --dsn DSN [--json]",
+		Use:   "status --dsn DSN [--json] [--check [--max-lag D] [--inbox DIR]]",
 		Short: "Show what the master holds of each child",
 		Long: `status reads the master's ledger (tributary_ledger) and mapping tables
 (mapping_master_PREFIX) and shows, per child prefix: the last sequence
@@ -43,9 +66,22 @@ table are mapped.
 field is described in README.md), for monitoring scripts.
 An account with SELECT on the master is enough.
 
+--check turns status into a monitoring check (Nagios, Icinga, a systemd
+OnFailure= unit): it prints "TRIBUTARY OK - ..." and exits 0 when every
+prefix's newest data is at most --max-lag old (default 2h) and, with --inbox
+DIR, no rejected file waits in DIR/failed; otherwise it prints one line
+"TRIBUTARY CRITICAL - PREFIX: ..." per problem and exits 1. A master that
+cannot be read is a CRITICAL line too. With --json the document carries the
+problems as "problems".
+
+` + optionFileHelp("status") + `
+
 ` + exitCodesHelp,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := opts.Check(); err != nil {
+				return err
+			}
 			return runStatus(c.Context(), c, opts)
 		},
 	}
@@ -60,6 +96,8 @@ type statusDoc struct {
 	Database      string         `json:"database"`
 	Now           string         `json:"now"`
 	Prefixes      []prefixStatus `json:"prefixes"`
+	// Problems is set by --check only: what makes the check fail.
+	Problems *[]string `json:"problems,omitempty"`
 }
 
 type prefixStatus struct {
@@ -78,22 +116,51 @@ type prefixStatus struct {
 }
 
 func runStatus(ctx context.Context, c *cobra.Command, opts *statusOptions) error {
-	db, err := opts.conn.open(ctx, c.Flags(), c.ErrOrStderr())
+	doc, err := statusOf(ctx, c, opts)
 	if err != nil {
+		if opts.check && exitcode.Code(err) == exitcode.Failure {
+			// A master that cannot be read is the monitoring check's business.
+			fmt.Fprintf(c.OutOrStdout(), "%s CRITICAL - %v\n", checkLabel, err)
+		}
 		return err
 	}
-	defer db.Close()
-	doc, err := readStatus(ctx, db)
-	if err != nil {
-		return err
+	if opts.check {
+		problems, err := statusProblems(doc, opts.maxLag, opts.inbox)
+		if err != nil {
+			return err
+		}
+		if !opts.json {
+			return printCheck(c.OutOrStdout(), doc, problems, opts.maxLag)
+		}
+		doc.Problems = &problems
+		if err := printStatusJSON(c.OutOrStdout(), doc); err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return checkFailed(len(problems))
+		}
+		return nil
 	}
 	if opts.json {
-		enc := json.NewEncoder(c.OutOrStdout())
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		return printStatusJSON(c.OutOrStdout(), doc)
 	}
 	printStatus(c.OutOrStdout(), doc)
 	return nil
+}
+
+func statusOf(ctx context.Context, c *cobra.Command, opts *statusOptions) (*statusDoc, error) {
+	db, err := opts.conn.open(ctx, c.Flags(), outputOf(c))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return readStatus(ctx, db)
+}
+
+func printStatusJSON(w io.Writer, doc *statusDoc) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
 }
 
 func readStatus(ctx context.Context, db *sqlx.DB) (*statusDoc, error) {

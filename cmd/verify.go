@@ -14,27 +14,30 @@ import (
 
 	"tributary/internal/compare"
 	"tributary/internal/exitcode"
-	"tributary/internal/progress"
 	"tributary/mapping"
 	"tributary/schema"
 	"tributary/syncfile"
 )
 
 type verifyOptions struct {
+	files         optionFileOptions
 	child, master *connectionOptions
 	prefix        string
 	mapName       string
 	json          bool
 	chunk         int
+	maxReport     int
 }
 
 func (o *verifyOptions) AddFlags(flags *pflag.FlagSet) {
+	o.files.AddFlags(flags, "verify", false)
 	o.child.AddFlags(flags)
 	o.master.AddFlags(flags)
 	flags.StringVar(&o.prefix, "prefix", "", "the child's prefix, as it exports")
 	flags.StringVar(&o.mapName, "map", "", "sync map file, or a built-in preset name ("+strings.Join(schema.PresetNames(), ", ")+")")
 	flags.BoolVar(&o.json, "json", false, "print one JSON document (format documented in README.md)")
 	flags.IntVar(&o.chunk, "chunk", 1000, "keys per checksummed chunk")
+	flags.IntVar(&o.maxReport, "max-report", 100, "list at most this many differences (0: all); the counts per table always cover every one")
 }
 
 func (o *verifyOptions) Check() error {
@@ -47,6 +50,8 @@ func (o *verifyOptions) Check() error {
 		return exitcode.Errorf(exitcode.Usage, "--map is required")
 	case o.chunk < 1:
 		return exitcode.Errorf(exitcode.Usage, "--chunk must be at least 1")
+	case o.maxReport < 0:
+		return exitcode.Errorf(exitcode.Usage, "--max-report must not be negative (0 lists every difference)")
 	}
 	return nil
 }
@@ -57,7 +62,7 @@ func newVerifyCommand() *cobra.Command {
 		master: newConnectionOptions("master", "master-", "TRIBUTARY_MASTER_DSN"),
 	}
 	c := &cobra.Command{
-		Use:   "verify --child-dsn DSN --master-dsn DSN --prefix P --map MAP [--json]",
+		Use:   "verify --child-dsn DSN --master-dsn DSN --prefix P --map MAP [--json] [--max-report N]",
 		Short: "Compare a child with its rows on the master",
 		Long: `verify compares one child database with the master's copy of its rows,
 through the prefix's mapping table: table by table, column by column, with
@@ -74,6 +79,17 @@ Rows changed on the child since its last export differ, of course: run
 verify right after a sync, or when the child is quiet. An account with
 SELECT is enough on both sides. Exit 0 when there is no difference, 1 when
 there is (or the comparison failed).
+
+At most --max-report differences (default 100) are listed, then the count
+of every kind of difference per table, which covers them all: a child
+paired with the wrong prefix says "300000 missing" in a few lines rather
+than in 300000.
+
+The child's and the master's connections come from --child-dsn and
+--master-dsn, or from the [client] sections of --child-defaults-file and
+--master-defaults-file. --defaults-file holds flags only, in [tributary]
+and [tributary-verify] (child-defaults-file=/etc/tributary/nyc.cnf,
+master-defaults-file=/etc/tributary/master.cnf, prefix=nyc, map=civicrm).
 
 ` + exitCodesHelp,
 		Args: usageArgs(cobra.NoArgs),
@@ -96,6 +112,9 @@ type verifyDoc struct {
 	Seconds       float64        `json:"seconds"`
 	Differences   []verifyDiff   `json:"differences"`
 	Counts        map[string]int `json:"counts"`
+	Total         int64          `json:"total"`
+	Truncated     bool           `json:"truncated"`
+	TableCounts   []verifyCount  `json:"table_counts"`
 }
 
 type verifyDiff struct {
@@ -107,18 +126,24 @@ type verifyDiff struct {
 	Columns  []string `json:"columns,omitempty"`
 }
 
+type verifyCount struct {
+	Table string `json:"table"`
+	Kind  string `json:"kind"`
+	Rows  int64  `json:"rows"`
+}
+
 func runVerify(ctx context.Context, c *cobra.Command, opts *verifyOptions) error {
-	stderr := c.ErrOrStderr()
+	out := outputOf(c)
 	m, err := schema.LoadMap(opts.mapName)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
-	child, err := opts.child.open(ctx, c.Flags(), stderr)
+	child, err := opts.child.open(ctx, c.Flags(), out)
 	if err != nil {
 		return err
 	}
 	defer child.Close()
-	master, err := opts.master.open(ctx, c.Flags(), stderr)
+	master, err := opts.master.open(ctx, c.Flags(), out)
 	if err != nil {
 		return err
 	}
@@ -134,13 +159,14 @@ func runVerify(ctx context.Context, c *cobra.Command, opts *verifyOptions) error
 	if !contains(prefixes, opts.prefix) {
 		return exitcode.Errorf(exitcode.Usage, "the master has no rows of prefix %s (no table mapping_master_%s): check --prefix and --master-dsn", opts.prefix, opts.prefix)
 	}
-	bar := progress.ForTerminal(stderr)
+	bar := out.progress()
 	begun := false
 	var shown int64
 	start := time.Now()
-	diffs, err := compare.Run(ctx, child.DB, master.DB, s, opts.prefix, compare.Options{
+	report, err := compare.Compare(ctx, child.DB, master.DB, s, opts.prefix, compare.Options{
 		Chunk:     opts.chunk,
 		Checksums: true,
+		Keep:      opts.maxReport,
 		Progress: func(done, total int64) {
 			if !begun {
 				bar.Begin("verify "+opts.prefix, total)
@@ -156,14 +182,14 @@ func runVerify(ctx context.Context, c *cobra.Command, opts *verifyOptions) error
 	}
 	took := time.Since(start)
 	if opts.json {
-		if err := printVerifyJSON(c.OutOrStdout(), opts.prefix, diffs, took); err != nil {
+		if err := printVerifyJSON(c.OutOrStdout(), opts.prefix, report, took); err != nil {
 			return err
 		}
 	} else {
-		printVerify(c.OutOrStdout(), opts.prefix, diffs, took)
+		printVerify(c.OutOrStdout(), opts.prefix, report, took)
 	}
-	if len(diffs) > 0 {
-		return exitcode.Errorf(exitcode.Failure, "prefix %s: %s between the child and the master", opts.prefix, plural(len(diffs), "difference"))
+	if report.Total > 0 {
+		return exitcode.Errorf(exitcode.Failure, "prefix %s: %s between the child and the master", opts.prefix, plural(report.Total, "difference"))
 	}
 	return nil
 }
@@ -177,23 +203,25 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func kindCounts(diffs []compare.Difference) map[string]int {
+// kindCounts totals a report's differences by kind.
+func kindCounts(r *compare.Report) map[string]int {
 	counts := map[string]int{string(compare.Missing): 0, string(compare.Extra): 0, string(compare.Changed): 0}
-	for _, d := range diffs {
-		counts[string(d.Kind)]++
+	for _, n := range r.Counts {
+		counts[string(n.Kind)] += int(n.Rows)
 	}
 	return counts
 }
 
-// printVerify lists the differences as a table: IDs and column names only.
-func printVerify(w io.Writer, prefix string, diffs []compare.Difference, took time.Duration) {
-	if len(diffs) == 0 {
+// printVerify lists the differences as a table (IDs and column names
+// only), at most --max-report of them, then always the counts per table.
+func printVerify(w io.Writer, prefix string, r *compare.Report, took time.Duration) {
+	if r.Total == 0 {
 		fmt.Fprintf(w, "prefix %s: the master holds exactly the child's rows (compared in %.1f s)\n", prefix, took.Seconds())
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tCHILD ID\tMASTER ID\tDIFFERENCE")
-	for _, d := range diffs {
+	for _, d := range r.Differences {
 		childID, masterID := idOrDash(d.ChildID), idOrDash(d.MasterID)
 		if d.Key != "" {
 			childID, masterID = d.Key, "-"
@@ -205,9 +233,36 @@ func printVerify(w io.Writer, prefix string, diffs []compare.Difference, took ti
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Table, childID, masterID, kind)
 	}
 	tw.Flush()
-	k := kindCounts(diffs)
+	if int64(len(r.Differences)) < r.Total {
+		fmt.Fprintf(w, "... and %d more (--max-report %d; --max-report 0 lists them all)\n", r.Total-int64(len(r.Differences)), len(r.Differences))
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tMISSING\tEXTRA\tCHANGED")
+	for _, table := range countTables(r) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", table.name, table.rows[compare.Missing], table.rows[compare.Extra], table.rows[compare.Changed])
+	}
+	tw.Flush()
+	k := kindCounts(r)
 	fmt.Fprintf(w, "prefix %s: %s (%d missing, %d extra, %d changed), compared in %.1f s\n",
-		prefix, plural(len(diffs), "difference"), k["missing"], k["extra"], k["changed"], took.Seconds())
+		prefix, plural(r.Total, "difference"), k["missing"], k["extra"], k["changed"], took.Seconds())
+}
+
+type tableCounts struct {
+	name string
+	rows map[compare.Kind]int64
+}
+
+// countTables groups a report's counts by table, in table order.
+func countTables(r *compare.Report) []tableCounts {
+	var out []tableCounts
+	for _, n := range r.Counts {
+		if len(out) == 0 || out[len(out)-1].name != n.Table {
+			out = append(out, tableCounts{name: n.Table, rows: map[compare.Kind]int64{}})
+		}
+		out[len(out)-1].rows[n.Kind] = n.Rows
+	}
+	return out
 }
 
 func idOrDash(id int64) string {
@@ -217,10 +272,11 @@ func idOrDash(id int64) string {
 	return fmt.Sprint(id)
 }
 
-func printVerifyJSON(w io.Writer, prefix string, diffs []compare.Difference, took time.Duration) error {
-	doc := verifyDoc{FormatVersion: 1, Prefix: prefix, Equal: len(diffs) == 0, Seconds: took.Seconds(),
-		Differences: []verifyDiff{}, Counts: kindCounts(diffs)}
-	for _, d := range diffs {
+func printVerifyJSON(w io.Writer, prefix string, r *compare.Report, took time.Duration) error {
+	doc := verifyDoc{FormatVersion: 1, Prefix: prefix, Equal: r.Total == 0, Seconds: took.Seconds(),
+		Differences: []verifyDiff{}, Counts: kindCounts(r), Total: r.Total,
+		Truncated: int64(len(r.Differences)) < r.Total, TableCounts: []verifyCount{}}
+	for _, d := range r.Differences {
 		v := verifyDiff{Table: d.Table, Key: d.Key, Kind: string(d.Kind), Columns: d.Columns}
 		if d.Key == "" {
 			if d.ChildID != 0 {
@@ -234,12 +290,15 @@ func printVerifyJSON(w io.Writer, prefix string, diffs []compare.Difference, too
 		}
 		doc.Differences = append(doc.Differences, v)
 	}
+	for _, n := range r.Counts {
+		doc.TableCounts = append(doc.TableCounts, verifyCount{Table: n.Table, Kind: string(n.Kind), Rows: n.Rows})
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
 
-func plural(n int, word string) string {
+func plural[N int | int64](n N, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}

@@ -69,7 +69,14 @@ func TestVerify(t *testing.T) {
 		Equal         bool           `json:"equal"`
 		Seconds       float64        `json:"seconds"`
 		Counts        map[string]int `json:"counts"`
-		Differences   []struct {
+		Total         int64          `json:"total"`
+		Truncated     bool           `json:"truncated"`
+		TableCounts   []struct {
+			Table string `json:"table"`
+			Kind  string `json:"kind"`
+			Rows  int64  `json:"rows"`
+		} `json:"table_counts"`
+		Differences []struct {
 			Table    string   `json:"table"`
 			ChildID  *int64   `json:"child_id"`
 			MasterID *int64   `json:"master_id"`
@@ -83,13 +90,47 @@ func TestVerify(t *testing.T) {
 	if err := dec.Decode(&doc); err != nil || code != exitcode.Failure {
 		t.Fatalf("--json: exit %d, %v:\n%s", code, err, stdout)
 	}
-	if doc.FormatVersion != 1 || doc.Equal || doc.Counts["changed"] != 2 || len(doc.Differences) != 4 {
+	if doc.FormatVersion != 1 || doc.Equal || doc.Counts["changed"] != 2 || len(doc.Differences) != 4 || doc.Total != 4 || doc.Truncated || len(doc.TableCounts) != 3 {
 		t.Errorf("--json document: %s", stdout)
 	}
 	for _, d := range doc.Differences {
 		if d.Table == "civicrm_contact" && *d.ChildID == contact && (d.Kind != "changed" || *d.MasterID != masterContact || !strings.HasPrefix(strings.Join(d.Columns, ","), "first_name,nick_name")) {
 			t.Errorf("contact difference: %+v", d)
 		}
+	}
+
+	// --max-report 1: one difference listed, the counts cover all four.
+	stdout, _, code = execute(t, append(args, "--max-report", "1")...)
+	if code != exitcode.Failure {
+		t.Fatalf("--max-report 1: exit %d", code)
+	}
+	listed := 0
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.Contains(line, "missing") || strings.Contains(line, "extra") || strings.Contains(line, "changed:") {
+			if !strings.HasPrefix(line, "prefix nyc:") {
+				listed++
+			}
+		}
+	}
+	for _, want := range []string{
+		"... and 3 more (--max-report 1",
+		"TABLE            MISSING  EXTRA  CHANGED",
+		"civicrm_contact  0        0      2",
+		"civicrm_email    1        0      0",
+		"civicrm_phone    0        1      0",
+		"prefix nyc: 4 differences (1 missing, 1 extra, 2 changed)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--max-report 1 output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if listed != 1 {
+		t.Errorf("--max-report 1 listed %d differences:\n%s", listed, stdout)
+	}
+	stdout, _, _ = execute(t, append(args, "--max-report", "1", "--json")...)
+	doc.Differences, doc.TableCounts = nil, nil
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Differences) != 1 || !doc.Truncated || doc.Total != 4 || doc.Counts["missing"] != 1 || len(doc.TableCounts) != 3 {
+		t.Errorf("--max-report 1 --json: %v:\n%s", err, stdout)
 	}
 }
 
