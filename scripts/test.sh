@@ -14,6 +14,12 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
+# The Debian package's test (./packaging) builds the package with dpkg-deb.
+if ! command -v dpkg-deb >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "== installing dpkg (dpkg-deb) for the package test" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q dpkg >/dev/null
+fi
+
 if [ -z "${TRIBUTARY_TEST_DSN:-}" ]; then
 	mariadb_start
 	export TRIBUTARY_TEST_DSN="$MARIADB_DSN"
