@@ -135,8 +135,8 @@ master's "import --inbox" pick them up:
 
   */15 * * * * tributary export --defaults-file /etc/tributary/nyc.cnf >/dev/null && rsync -a --remove-source-files --exclude '.*' --exclude '*.tmp' /var/spool/tributary/out/ master:/var/spool/tributary/inbox/
 
-with /etc/tributary/nyc.cnf (chmod 600) holding [client] (the child's
-connection) and [tributary-export] prefix=nyc, map=civicrm,
+with /etc/tributary/nyc.cnf (chmod 640) holding [client] (the child's
+connection), [tributary] map=civicrm and [tributary-export] prefix=nyc,
 out=/var/spool/tributary/out. The package's tributary-export@nyc.timer runs
 the same export every 15 minutes.
 

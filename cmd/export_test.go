@@ -57,7 +57,7 @@ func TestExportHelpExplains(t *testing.T) {
 		"[since, until)", "--lag", "INNODB_TRX", "PROCESS privilege", "DATETIME", "@@global.time_zone", "--overlap",
 		"state file", ".tributary-PREFIX.state", "0600", "new stream", "exits 75", "--new-stream", "@@hostname",
 		"*/15 * * * * tributary export --defaults-file /etc/tributary/nyc.cnf >/dev/null && rsync -a --remove-source-files --exclude '.*'",
-		"[tributary-export] prefix=nyc, map=civicrm", "tributary-export@nyc.timer", "--defaults-extra-file", "!include",
+		"[tributary] map=civicrm and [tributary-export] prefix=nyc", "tributary-export@nyc.timer", "--defaults-extra-file", "!include",
 		"Exit codes:", "130",
 	} {
 		if !strings.Contains(out, want) {

@@ -188,7 +188,7 @@ From cron, every ten minutes:
 
   */10 * * * * tributary import --defaults-file /etc/tributary/master.cnf
 
-with /etc/tributary/master.cnf (chmod 600) holding [client] (the master's
+with /etc/tributary/master.cnf (chmod 640) holding [client] (the master's
 connection) and [tributary-import] map=civicrm,
 inbox=/var/spool/tributary/inbox. The package's tributary-import.timer runs
 the same import every 10 minutes.`

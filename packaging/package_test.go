@@ -160,9 +160,9 @@ func checkManPages(t *testing.T, bin, shipped string) {
 }
 
 // checkExamples runs the commands an example option file is for, with the
-// file as shipped except for a database port nothing listens on and a
-// spool in the test's directory: each must get as far as connecting (exit
-// 1), so every name in the file is one the command knows.
+// file as shipped except for a socket no server listens on and a spool in
+// the test's directory: each must get as far as connecting (exit 1), so
+// every name in the file is one the command knows.
 func checkExamples(t *testing.T, bin, dir string) {
 	t.Helper()
 	spool := t.TempDir()
@@ -176,13 +176,14 @@ func checkExamples(t *testing.T, bin, dir string) {
 		args []string
 	}{
 		{"child.cnf", []string{"export"}},
+		{"child.cnf", []string{"check"}},
 		{"master.cnf", []string{"import"}},
 		{"master.cnf", []string{"status", "--check"}},
 		{"master.cnf", []string{"check"}},
 	}
 	for _, tt := range tests {
 		text := readFile(t, filepath.Join(dir, tt.file))
-		text = strings.ReplaceAll(text, "port=3306", "port=1")
+		text = strings.ReplaceAll(text, "socket=/run/mysqld/mysqld.sock", "socket="+filepath.Join(spool, "no-server.sock"))
 		text = strings.ReplaceAll(text, "/var/spool/tributary", spool)
 		cnf := filepath.Join(t.TempDir(), tt.file)
 		if err := os.WriteFile(cnf, []byte(text), 0o600); err != nil {
@@ -192,8 +193,8 @@ func checkExamples(t *testing.T, bin, dir string) {
 		cmd.Env = append(os.Environ(), "TRIBUTARY_DSN=")
 		out, err := cmd.CombinedOutput()
 		var exitErr *exec.ExitError
-		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 || !strings.Contains(string(out), "connection refused") {
-			t.Errorf("%s with %s: %v, want exit 1 (connection refused):\n%s", strings.Join(tt.args, " "), tt.file, err, out)
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 || !strings.Contains(string(out), "no-server.sock") {
+			t.Errorf("%s with %s: %v, want exit 1 (no server at the socket):\n%s", strings.Join(tt.args, " "), tt.file, err, out)
 		}
 	}
 }
