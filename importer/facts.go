@@ -36,6 +36,10 @@ var (
 	setNewRE    = regexp.MustCompile("(?i)\\bNEW\\.`?([A-Za-z0-9_$]+)`?\\s*=")
 	updateSetRE = regexp.MustCompile("(?is)^\\s*UPDATE\\s+`?([A-Za-z0-9_$]+)`?\\s+SET\\s+(.*?)(\\s+WHERE\\s.*)?$")
 	assignRE    = regexp.MustCompile("(?:^|,)\\s*`?([A-Za-z0-9_$]+)`?\\s*=")
+	blockRE     = regexp.MustCompile("(?is)^BEGIN\\s(.*)\\sEND$")
+	// compoundRE: a statement that starts a block, a declaration, a
+	// condition, a loop or a label (control flow decides what runs).
+	compoundRE = regexp.MustCompile("(?i)^(?:(?:BEGIN|END|DECLARE|IF|ELSE|ELSEIF|CASE|WHEN|WHILE|LOOP|REPEAT|LEAVE|ITERATE|RETURN|SIGNAL|RESIGNAL|CALL|PREPARE|EXECUTE|OPEN|FETCH|CLOSE)\\b|`?[A-Za-z0-9_$]+`?\\s*:)")
 )
 
 // loadFacts reads the master's auto-updated columns and triggers. Triggers
@@ -103,27 +107,70 @@ func (f *masterFacts) loadTriggers(ctx context.Context, db *sql.DB, s *schema.Sc
 }
 
 // addTrigger learns what one trigger assigns: NEW.col in a BEFORE trigger
-// of a synced table whose body is a SET, or the columns of a body that is
-// one UPDATE of a synced table. Any other trigger on, or naming, a synced
-// table is opaque.
+// of a synced table through a SET, or the columns of an UPDATE of a synced
+// table. A body is one such statement, or a BEGIN ... END block of them,
+// the form CiviCRM gives every trigger it creates. Any other trigger on,
+// or naming, a synced table is opaque.
 func (f *masterFacts) addTrigger(s *schema.Schema, name, table, timing, body string) {
 	_, onSynced := s.Table(table)
-	trimmed := strings.TrimSpace(body)
-	isSet := strings.HasPrefix(strings.ToUpper(trimmed), "SET ") && !strings.Contains(strings.ToUpper(trimmed), "BEGIN")
-	switch m := updateSetRE.FindStringSubmatch(trimmed); {
-	case strings.EqualFold(timing, "BEFORE") && onSynced && isSet:
-		for _, a := range setNewRE.FindAllStringSubmatch(trimmed, -1) {
-			f.addRepair(s, table, a[1])
+	before := strings.EqualFold(timing, "BEFORE") && onSynced
+	stmts, ok := triggerStatements(body)
+	if !ok {
+		if mentionsSynced(s, body) || (before && setNewRE.MatchString(body)) {
+			f.opaque = append(f.opaque, name)
 		}
-	case m != nil && !strings.Contains(strings.ToUpper(trimmed), ";"):
-		if _, synced := s.Table(m[1]); synced {
-			for _, a := range assignRE.FindAllStringSubmatch(m[2], -1) {
-				f.addRepair(s, m[1], a[1])
-			}
-		}
-	case mentionsSynced(s, trimmed):
-		f.opaque = append(f.opaque, name)
+		return
 	}
+	var repairs [][2]string
+	for _, stmt := range stmts {
+		isSet := strings.HasPrefix(strings.ToUpper(stmt), "SET ")
+		switch m := updateSetRE.FindStringSubmatch(stmt); {
+		case before && isSet:
+			for _, a := range setNewRE.FindAllStringSubmatch(stmt, -1) {
+				repairs = append(repairs, [2]string{table, a[1]})
+			}
+		case m != nil:
+			if _, synced := s.Table(m[1]); synced {
+				for _, a := range assignRE.FindAllStringSubmatch(m[2], -1) {
+					repairs = append(repairs, [2]string{m[1], a[1]})
+				}
+			}
+		case mentionsSynced(s, stmt) || (before && setNewRE.MatchString(stmt)):
+			f.opaque = append(f.opaque, name)
+			return
+		}
+	}
+	for _, r := range repairs {
+		f.addRepair(s, r[0], r[1])
+	}
+}
+
+// triggerStatements splits a trigger body into its statements: the body
+// itself, or the statements of a BEGIN ... END block. It refuses bodies
+// with anything but plain statements (declarations, IF, loops, nested
+// blocks, string literals that might hide a ';'), whose effect cannot be
+// read off them.
+func triggerStatements(body string) ([]string, bool) {
+	trimmed := strings.TrimSpace(body)
+	m := blockRE.FindStringSubmatch(trimmed)
+	if m == nil {
+		if strings.Contains(trimmed, ";") || compoundRE.MatchString(trimmed) {
+			return nil, false
+		}
+		return []string{trimmed}, true
+	}
+	var stmts []string
+	for _, part := range strings.Split(m[1], ";") {
+		part = strings.TrimSpace(part)
+		switch {
+		case part == "":
+		case compoundRE.MatchString(part) || strings.ContainsAny(part, `'"`):
+			return nil, false
+		default:
+			stmts = append(stmts, part)
+		}
+	}
+	return stmts, true
 }
 
 func (f *masterFacts) addRepair(s *schema.Schema, table, col string) {
@@ -208,8 +255,12 @@ const repairsPerStatement = 200
 
 // runRepairs gives the file's rows back the values that master triggers
 // overwrote while the file was applied, a few hundred rows per statement.
+// Tables go in reverse apply order: a repair is an UPDATE, which fires the
+// table's own triggers, and those touch the rows a table points at (a
+// phone's repair moves its contact's modified_date), so what they point
+// at is repaired after them.
 func (f *fileRun) runRepairs(ctx context.Context) error {
-	for _, t := range f.plan.s.Tables {
+	for _, t := range slices.Backward(f.plan.s.Tables) {
 		rs := f.repairs[t.Name]
 		if rs == nil || len(rs.rows) == 0 {
 			continue
