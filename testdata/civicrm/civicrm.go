@@ -1,7 +1,7 @@
-// Package civicrm holds a CiviCRM-shaped test schema, in its 5.x and 4.6
-// forms, and a deterministic generator of realistic data for it. Tests, the
-// demo and the benchmark use it as a child database; nothing in tributary
-// itself depends on it.
+// Package civicrm holds CiviCRM-shaped test schemas, one per generation of
+// CiviCRM whose change stamps differ, and a deterministic generator of
+// realistic data for them. Tests, the demo and the benchmark use them as
+// child and master databases; nothing in tributary itself depends on them.
 package civicrm
 
 import (
@@ -19,54 +19,83 @@ import (
 	"tributary/internal/database"
 )
 
-// Generations of the schema.
+// Generations of the schema, named by the first CiviCRM release of each.
+// Within a generation the columns that decide a table's role are the same.
 const (
-	Generation5  = "5"   // CiviCRM 5.x (5.47 and later): schema.sql
-	Generation46 = "4.6" // CiviCRM 4.6: schema46.sql
+	Generation46  = "4.6"  // 4.3 to 4.7.24: only contacts carry a stamp; a note's is a DATE
+	Generation519 = "5.19" // 4.7.25 to 5.23: activities carry a stamp
+	Generation524 = "5.24" // 5.24 to 5.46: a note's stamp is a TIMESTAMP
+	Generation547 = "5.47" // 5.47 to 5.66: relationships carry a stamp
+	Generation5   = "5.68" // 5.68 and later, 6.x included: the current shape
 )
 
-//go:embed schema.sql schema46.sql
+// Generations lists every generation, oldest first.
+var Generations = []string{Generation46, Generation519, Generation524, Generation547, Generation5}
+
+// Releases maps each generation to the release its civicrm_domain row
+// names: a real release whose schema the generation's file follows.
+var Releases = map[string]string{
+	Generation46:  "4.6.23",
+	Generation519: "5.19.4",
+	Generation524: "5.24.5",
+	Generation547: "5.47.0",
+	Generation5:   "6.17.2",
+}
+
+//go:embed schema-*.sql seed.sql triggers.sql
 var schemaFiles embed.FS
 
-// Statements returns the statements of a schema generation ("5" or "4.6")
-// in the order they must run, without their final ';'.
+// Statements returns the statements of a schema generation, in the order
+// they must run, without their final delimiter: the generation's tables,
+// the seed rows, then CiviCRM's triggers. "5" is accepted for the current
+// generation.
 func Statements(generation string) ([]string, error) {
-	var name string
-	switch generation {
-	case Generation5:
-		name = "schema.sql"
-	case Generation46:
-		name = "schema46.sql"
-	default:
-		return nil, fmt.Errorf("civicrm: unknown schema generation %q (want %q or %q)", generation, Generation5, Generation46)
+	if generation == "5" {
+		generation = Generation5
 	}
-	data, err := schemaFiles.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("civicrm: %w", err)
+	if _, ok := Releases[generation]; !ok {
+		return nil, fmt.Errorf("civicrm: unknown schema generation %q (want one of %s)", generation, strings.Join(Generations, ", "))
 	}
-	return splitStatements(string(data))
+	var all []string
+	for _, name := range []string{"schema-" + generation + ".sql", "seed.sql", "triggers.sql"} {
+		data, err := schemaFiles.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("civicrm: %w", err)
+		}
+		stmts, err := splitStatements(string(data))
+		if err != nil {
+			return nil, fmt.Errorf("civicrm: %s: %w", name, err)
+		}
+		all = append(all, stmts...)
+	}
+	return all, nil
 }
 
 // splitStatements cuts a schema file into statements: one ends at a line
-// whose last non-blank character is ';', and '--' lines are comments. The
-// schema files keep trigger bodies to a single statement so that this
-// simple rule holds (there is no DELIMITER to parse).
+// whose last non-blank characters are the delimiter, ';' until a
+// "DELIMITER //" line changes it (as the mysql client reads a dump, so
+// that trigger bodies may hold ';'), and '--' lines are comments.
 func splitStatements(text string) ([]string, error) {
 	var stmts, current []string
+	delimiter := ";"
 	for _, line := range strings.Split(text, "\n") {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "--") || (trimmed == "" && len(current) == 0) {
 			continue
 		}
+		if d, ok := strings.CutPrefix(trimmed, "DELIMITER "); ok && len(current) == 0 {
+			delimiter = strings.TrimSpace(d)
+			continue
+		}
 		current = append(current, line)
-		if strings.HasSuffix(trimmed, ";") {
+		if strings.HasSuffix(trimmed, delimiter) {
 			stmt := strings.TrimSpace(strings.Join(current, "\n"))
-			stmts = append(stmts, strings.TrimSuffix(stmt, ";"))
+			stmts = append(stmts, strings.TrimSpace(strings.TrimSuffix(stmt, delimiter)))
 			current = current[:0]
 		}
 	}
 	if len(current) > 0 {
-		return nil, fmt.Errorf("civicrm: statement without a final ';': %s", firstLine(strings.Join(current, "\n")))
+		return nil, fmt.Errorf("statement without a final %q: %s", delimiter, firstLine(strings.Join(current, "\n")))
 	}
 	return stmts, nil
 }
@@ -139,7 +168,7 @@ type GenerateOptions struct {
 	Seed     int64 // the same seed on the same schema gives the same rows
 }
 
-// Generate fills a database made by CreateSchema (either generation) with
+// Generate fills a database made by CreateSchema (any generation) with
 // Contacts contacts and their related rows, about eleven rows per contact in
 // all. The result is deterministic for a seed: IDs are assigned explicitly
 // and the session clock is pinned, so even trigger-written timestamps
@@ -306,7 +335,7 @@ type column struct {
 }
 
 // loadColumns reads the columns of the current database's tables, so one
-// generator serves both generations: it writes only columns that exist.
+// generator serves every generation: it writes only columns that exist.
 func loadColumns(ctx context.Context, conn *sql.Conn) (map[string]map[string]column, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COALESCE(CHARACTER_SET_NAME, '')
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()`)
@@ -435,8 +464,9 @@ func (w *writer) insertSQL(table string, cols []string, n int) string {
 	return q
 }
 
-// adapt fits a value to the live column: 4.6 keeps a note's modified_date
-// as a DATE, and its 3-byte utf8 tables cannot hold emoji.
+// adapt fits a value to the live column: before 5.24 a note's modified_date
+// is a DATE, and before 5.33 tables were installed in 3-byte utf8, which
+// cannot hold emoji.
 func adapt(v any, col column) any {
 	s, ok := v.(string)
 	if !ok {
@@ -511,7 +541,7 @@ func newGenerator(opts GenerateOptions, cols map[string]map[string]column) *gene
 }
 
 // tableColumns declares, per table, every column the generator sets in
-// either generation; loadColumns decides which of them exist.
+// any generation; loadColumns decides which of them exist.
 func tableColumns() []*rowBuf {
 	return []*rowBuf{
 		newRowBuf("civicrm_contact", "id", "contact_type", "external_identifier", "display_name",
@@ -1378,7 +1408,8 @@ func (m *mutator) run(ctx context.Context, fraction float64) error {
 	if err := m.touchTracked(ctx, max(1, k/20), contacts); err != nil {
 		return err
 	}
-	// A 4.6 activity delete cascades to follow-ups, leaving their tags behind.
+	// In the older generations an activity delete cascades to its
+	// follow-ups, leaving their tags behind.
 	_, err = m.exec(ctx, "civicrm_entity_tag", `DELETE et FROM civicrm_entity_tag et
 		LEFT JOIN civicrm_activity a ON a.id = et.entity_id
 		WHERE et.entity_table = 'civicrm_activity' AND a.id IS NULL`)
@@ -1711,7 +1742,7 @@ func (m *mutator) liveOrg() int {
 func (m *mutator) touchTracked(ctx context.Context, n int, contacts []liveContact) error {
 	noteEdit := "UPDATE civicrm_note SET note = CONCAT(COALESCE(note, ''), ' (edited)') WHERE id = ?"
 	if m.cols["civicrm_note"]["modified_date"].dataType == "date" {
-		// 4.6 has no automatic stamp: the application writes the day.
+		// Before 5.24 there is no automatic stamp: the application writes the day.
 		noteEdit = "UPDATE civicrm_note SET note = CONCAT(COALESCE(note, ''), ' (edited)'), modified_date = CURRENT_DATE WHERE id = ?"
 	}
 	edits := []struct{ table, query string }{

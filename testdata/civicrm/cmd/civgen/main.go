@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -93,7 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dsn, "dsn", os.Getenv("TRIBUTARY_DSN"), "target database, as user:pass@tcp(host:3306)/db (default $TRIBUTARY_DSN)")
 	fs.BoolVar(&o.createSchema, "create-schema", false, "create the tables, triggers and seed rows first (the database must be empty)")
-	fs.StringVar(&o.generation, "generation", civicrm.Generation5, "schema generation for --create-schema: 5 or 4.6")
+	fs.StringVar(&o.generation, "generation", civicrm.Generation5, "schema generation for --create-schema: "+strings.Join(civicrm.Generations, ", ")+" (the first CiviCRM release of each)")
 	fs.IntVar(&o.contacts, "contacts", 0, "generate this many contacts (about 11 rows each)")
 	fs.Int64Var(&o.seed, "seed", 1, "random seed: the same seed gives the same data")
 	fs.Float64Var(&o.mutate, "mutate", 0, "change this fraction of the contacts (e.g. 0.01), after generating if both are given")
