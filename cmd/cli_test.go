@@ -10,7 +10,6 @@ import (
 
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
-	"tributary/testdata/civicrm"
 )
 
 // execute runs the tributary command line in-process, as main does, and
@@ -118,33 +117,6 @@ func writeMap(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// TestCheckCiviCRMPresets: each shipped preset fits the CiviCRM schema of
-// its generation, and the 5.x preset refuses the 4.6 schema, whose track
-// columns are missing or DATEs.
-func TestCheckCiviCRMPresets(t *testing.T) {
-	tests := []struct {
-		generation, preset string
-		wantCode           int
-		want               string
-	}{
-		{civicrm.Generation5, "civicrm", 0, "filled in a second pass"},
-		{civicrm.Generation46, "civicrm-4.6", 0, "civicrm_contact"},
-		{civicrm.Generation46, "civicrm", exitcode.Usage, "civicrm_note.modified_date: track column is a DATE"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.generation+"/"+tt.preset, func(t *testing.T) {
-			db, cfg := dbtest.NewDatabase(t)
-			if err := civicrm.CreateSchema(context.Background(), db.DB, tt.generation); err != nil {
-				t.Fatal(err)
-			}
-			out, stderr, code := execute(t, "check", "--dsn", dbtest.DSN(cfg), "--map", tt.preset)
-			if code != tt.wantCode || !strings.Contains(out+stderr, tt.want) {
-				t.Errorf("exit %d (want %d), output lacks %q:\n%s%s", code, tt.wantCode, tt.want, out, stderr)
-			}
-		})
-	}
 }
 
 // TestUnknownCommandExits2: a mistyped command is a usage error, with the

@@ -16,6 +16,7 @@ type catalog struct {
 	primary  map[string][]string              // table -> primary key columns
 	foreign  map[string]map[string]foreignKey // table -> column -> single-column FK
 	multiFK  map[string][]string              // table -> columns of multi-column FKs
+	unique   map[string][]UniqueKey           // table -> unique keys but the primary
 }
 
 type foreignKey struct {
@@ -30,11 +31,12 @@ func loadCatalog(ctx context.Context, db *sqlx.DB) (*catalog, error) {
 		primary: map[string][]string{},
 		foreign: map[string]map[string]foreignKey{},
 		multiFK: map[string][]string{},
+		unique:  map[string][]UniqueKey{},
 	}
 	if err := db.GetContext(ctx, &c.database, "SELECT DATABASE()"); err != nil {
 		return nil, fmt.Errorf("read schema: %w", err)
 	}
-	steps := []func(context.Context, *sqlx.DB) error{c.loadColumns, c.loadPrimaryKeys, c.loadForeignKeys}
+	steps := []func(context.Context, *sqlx.DB) error{c.loadColumns, c.loadPrimaryKeys, c.loadForeignKeys, c.loadUniqueKeys}
 	for _, step := range steps {
 		if err := step(ctx, db); err != nil {
 			return nil, fmt.Errorf("read schema of %s: %w", c.database, err)
@@ -44,7 +46,9 @@ func loadCatalog(ctx context.Context, db *sqlx.DB) (*catalog, error) {
 }
 
 func (c *catalog) loadColumns(ctx context.Context, db *sqlx.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA, CHARACTER_SET_NAME
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA,
+			CHARACTER_SET_NAME, COLUMN_DEFAULT IS NOT NULL, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0),
+			COALESCE(CHARACTER_OCTET_LENGTH, 0), COALESCE(NUMERIC_PRECISION, DATETIME_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0)
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`, c.database)
 	if err != nil {
 		return err
@@ -54,13 +58,16 @@ func (c *catalog) loadColumns(ctx context.Context, db *sqlx.DB) error {
 		var table, nullable, extra string
 		var charset sql.NullString
 		var col Column
-		if err := rows.Scan(&table, &col.Name, &col.DataType, &col.ColumnType, &nullable, &extra, &charset); err != nil {
+		if err := rows.Scan(&table, &col.Name, &col.DataType, &col.ColumnType, &nullable, &extra, &charset,
+			&col.HasDefault, &col.MaxChars, &col.MaxBytes, &col.Precision, &col.Scale); err != nil {
 			return err
 		}
 		col.DataType = strings.ToLower(col.DataType)
 		col.Nullable = nullable == "YES"
 		col.AutoIncrement = strings.Contains(strings.ToLower(extra), "auto_increment")
+		col.HasDefault = col.HasDefault || col.Nullable || col.AutoIncrement
 		col.Binary = isBinaryType(col.DataType)
+		col.Charset = charset.String
 		if isGenerated(extra) {
 			// The database computes these: they are neither sent nor written.
 			continue
@@ -136,6 +143,31 @@ func (c *catalog) addForeignKey(table string, parts []foreignKey) {
 		c.foreign[table] = map[string]foreignKey{}
 	}
 	c.foreign[table][parts[0].column] = parts[0]
+}
+
+// loadUniqueKeys reads every unique index but the primary key, its columns
+// in index order.
+func (c *catalog) loadUniqueKeys(ctx context.Context, db *sqlx.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'
+		ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, c.database)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, index, column string
+		if err := rows.Scan(&table, &index, &column); err != nil {
+			return err
+		}
+		keys := c.unique[table]
+		if n := len(keys); n > 0 && keys[n-1].Name == index {
+			keys[n-1].Columns = append(keys[n-1].Columns, column)
+			continue
+		}
+		c.unique[table] = append(keys, UniqueKey{Name: index, Columns: []string{column}})
+	}
+	return rows.Err()
 }
 
 func isBinaryType(dataType string) bool {

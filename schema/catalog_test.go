@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -57,5 +58,50 @@ func TestResolveAgainstDatabase(t *testing.T) {
 	_, err = Resolve(context.Background(), db, m2)
 	if err == nil || !strings.Contains(err.Error(), "pair_ref.a: part of a multi-column foreign key") {
 		t.Errorf("multi-column FK: got %v", err)
+	}
+}
+
+// TestCatalogReadsWhatMasterChecksNeed: unique keys in index order, and
+// the column details that decide whether a master holds a child's values.
+func TestCatalogReadsWhatMasterChecksNeed(t *testing.T) {
+	db, _ := dbtest.NewDatabase(t)
+	dbtest.Exec(t, db,
+		"CREATE TABLE grp (id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64) CHARACTER SET utf8mb3 NOT NULL,"+
+			" title VARCHAR(255) NOT NULL DEFAULT '', amount DECIMAL(12,2) NULL, at DATETIME(3) NULL, body TEXT CHARACTER SET utf8mb4 NULL,"+
+			" UNIQUE KEY UI_name (name), UNIQUE KEY UI_title_name (title, name), KEY plain (amount))")
+	c, err := loadCatalog(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := c.unique["grp"]
+	if len(keys) != 2 || keys[0].Name != "UI_name" || strings.Join(keys[1].Columns, ",") != "title,name" {
+		t.Errorf("unique keys %+v", keys)
+	}
+	byName := map[string]Column{}
+	for _, col := range c.columns["grp"] {
+		byName[col.Name] = col
+	}
+	for _, tt := range []struct {
+		col  string
+		want string
+	}{
+		{"id", "default=true chars=0 precision=10 scale=0"},
+		{"name", "default=false charset=utf8mb3 chars=64 bytes=192"},
+		{"title", "default=true chars=255"},
+		{"amount", "default=true precision=12 scale=2"},
+		{"at", "default=true precision=3"},
+		{"body", "charset=utf8mb4 chars=65535 bytes=65535"},
+	} {
+		c := byName[tt.col]
+		got := map[string]string{
+			"default": fmt.Sprint(c.HasDefault), "charset": c.Charset, "chars": fmt.Sprint(c.MaxChars),
+			"bytes": fmt.Sprint(c.MaxBytes), "precision": fmt.Sprint(c.Precision), "scale": fmt.Sprint(c.Scale),
+		}
+		for _, kv := range strings.Fields(tt.want) {
+			k, v, _ := strings.Cut(kv, "=")
+			if got[k] != v {
+				t.Errorf("%s: %s = %s, want %s", tt.col, k, got[k], v)
+			}
+		}
 	}
 }

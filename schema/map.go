@@ -24,11 +24,39 @@ var presets embed.FS
 // Map is a sync map as written by the user: which tables to sync, in which
 // role, and what to add to or take from the database's own foreign keys.
 type Map struct {
-	Shared []string             `yaml:"shared"`
-	Tables map[string]TableSpec `yaml:"tables"`
+	Shared  []string             `yaml:"shared"`
+	Tables  map[string]TableSpec `yaml:"tables"`
+	Release *ReleaseSpec         `yaml:"release"`
 
 	// Source names where the map came from, for messages.
 	Source string `yaml:"-"`
+	// preset: a built-in map, which fits every release of its application
+	// as installed. An excluded column may be missing, and a table whose
+	// track column is missing or a DATE gets another role (presetRole).
+	// A user's map stays strict: a typo in exclude must not send a column.
+	preset bool
+}
+
+// ReleaseSpec says how check recognises which release of an application a
+// database holds: the version the application records, and columns that
+// arrived in known releases (they tell releases apart when no version can
+// be read, and show an upgrade that did not finish).
+type ReleaseSpec struct {
+	Application string `yaml:"application"`
+	// Version is TABLE.COLUMN; its first row (by primary key) holds the
+	// release, as "5.47.3".
+	Version string `yaml:"version"`
+	// First is the first release the map fits.
+	First   string        `yaml:"first"`
+	Columns []ReleaseMark `yaml:"columns"`
+}
+
+// ReleaseMark is a column that arrived in release Since (with data type
+// Type, when given: a column may change type in a release).
+type ReleaseMark struct {
+	Since  string `yaml:"since"`
+	Column string `yaml:"column"` // TABLE.COLUMN
+	Type   string `yaml:"type"`
 }
 
 // TableSpec is one table's entry in a map. Exactly one of Track, Owner and
@@ -49,6 +77,10 @@ type RefSpec struct {
 	TableFrom string `yaml:"table_from"`
 }
 
+// presetAliases are older names of presets, kept so that cron lines that
+// use them go on working.
+var presetAliases = map[string]string{"civicrm-4.6": "civicrm"}
+
 // PresetNames lists the built-in maps.
 func PresetNames() []string {
 	entries, _ := presets.ReadDir("presets")
@@ -64,11 +96,20 @@ func PresetNames() []string {
 // a name without "/" and without a .yaml/.yml ending is a preset.
 func LoadMap(nameOrPath string) (*Map, error) {
 	if isPresetName(nameOrPath) {
-		data, err := presets.ReadFile(path.Join("presets", nameOrPath+".yaml"))
+		name := nameOrPath
+		if alias, ok := presetAliases[name]; ok {
+			name = alias
+		}
+		data, err := presets.ReadFile(path.Join("presets", name+".yaml"))
 		if err != nil {
 			return nil, fmt.Errorf("map %q: no such preset (presets: %s; a map file needs a .yaml ending or a path)", nameOrPath, strings.Join(PresetNames(), ", "))
 		}
-		return ParseMap(data, "preset "+nameOrPath)
+		m, err := ParseMap(data, "preset "+name)
+		if err != nil {
+			return nil, err
+		}
+		m.preset = true
+		return m, nil
 	}
 	data, err := os.ReadFile(nameOrPath)
 	if err != nil {
@@ -96,6 +137,9 @@ func ParseMap(data []byte, source string) (*Map, error) {
 	}
 	if len(m.Tables) == 0 {
 		return nil, fmt.Errorf("map %s: no tables listed under \"tables:\"", source)
+	}
+	if err := m.Release.check(); err != nil {
+		return nil, fmt.Errorf("map %s: release: %w", source, err)
 	}
 	m.Source = source
 	return &m, nil

@@ -15,12 +15,20 @@ func Resolve(ctx context.Context, db *sqlx.DB, m *Map) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return resolveCatalog(cat, m)
+	var release *Release
+	if m.Release != nil {
+		release = recognise(ctx, db, cat, m.Release)
+	}
+	return resolveCatalog(cat, m, release)
 }
 
-func resolveCatalog(cat *catalog, m *Map) (*Schema, error) {
+func resolveCatalog(cat *catalog, m *Map, release *Release) (*Schema, error) {
 	r := &resolver{cat: cat, m: m}
 	s := r.resolve()
+	s.Release = release
+	if release != nil && release.TooOld {
+		r.problems.add("", "", "the database holds %s; map %s fits %s %s and later", release, m.Source, m.Release.Application, m.Release.First)
+	}
 	if len(r.problems) > 0 {
 		return nil, &ProblemsError{Source: m.Source, Problems: r.problems.sorted()}
 	}
@@ -80,7 +88,13 @@ func (r *resolver) table(name string, spec TableSpec) *Table {
 		r.problems.add(name, "", "table not found in database %s", r.cat.database)
 		return nil
 	}
-	t := &Table{Name: name, Track: spec.Track, Owner: spec.Owner, Key: r.cat.primary[name], Exclude: spec.Exclude}
+	t := &Table{Name: name, Key: r.cat.primary[name], Unique: r.cat.unique[name], all: cols}
+	if r.m.preset && spec.Track != "" {
+		if role, note := presetRole(cols, spec.Track); role != RoleTrack {
+			spec.Track, spec.Snapshot, t.RoleNote = "", true, note
+		}
+	}
+	t.Track, t.Owner = spec.Track, spec.Owner
 	roles := 0
 	if spec.Track != "" {
 		t.Role, roles = RoleTrack, roles+1
@@ -96,11 +110,17 @@ func (r *resolver) table(name string, spec TableSpec) *Table {
 	}
 	for _, ex := range spec.Exclude {
 		if !hasColumn(cols, ex) {
-			r.problems.add(name, ex, "excluded column not found")
+			// A preset names what some release has; a user's map names
+			// what this database has, and a typo must not send a column.
+			if !r.m.preset {
+				r.problems.add(name, ex, "excluded column not found")
+			}
+			continue
 		}
 		if slices.Contains(t.Key, ex) {
 			r.problems.add(name, ex, "a primary key column cannot be excluded")
 		}
+		t.Exclude = append(t.Exclude, ex)
 	}
 	for _, c := range cols {
 		if !slices.Contains(spec.Exclude, c.Name) {

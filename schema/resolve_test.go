@@ -17,6 +17,7 @@ func newFixture() *fixture {
 		primary:  map[string][]string{},
 		foreign:  map[string]map[string]foreignKey{},
 		multiFK:  map[string][]string{},
+		unique:   map[string][]UniqueKey{},
 	}}
 }
 
@@ -69,7 +70,7 @@ func resolveYAML(t *testing.T, f *fixture, yamlText string) (*Schema, error) {
 	if err != nil {
 		t.Fatalf("parse map: %v", err)
 	}
-	return resolveCatalog(f.c, m)
+	return resolveCatalog(f.c, m, nil)
 }
 
 func TestResolveValid(t *testing.T) {

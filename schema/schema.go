@@ -20,6 +20,9 @@ const (
 // Schema is a map resolved against a live database and found valid.
 type Schema struct {
 	Database string
+	// Release is the application release the database holds, as far as
+	// the map's release: section can tell (nil without one).
+	Release *Release
 	// Tables are the synced tables in apply order: every table comes after
 	// the tables it references, except through deferred references.
 	Tables      []*Table
@@ -32,11 +35,14 @@ type Schema struct {
 
 // Table is one synced table.
 type Table struct {
-	Name  string
-	Role  Role
-	Track string // track column (RoleTrack)
-	Owner string // reference column naming the owner row (RoleOwner)
-	Key   []string
+	Name string
+	Role Role
+	// RoleNote says why a preset chose this role over the one its map
+	// names ("modified_date is a DATE"); empty when it is the map's.
+	RoleNote string
+	Track    string // track column (RoleTrack)
+	Owner    string // reference column naming the owner row (RoleOwner)
+	Key      []string
 	// Mapped is true for a single AUTO_INCREMENT integer key: the master
 	// assigns its own IDs and the mapping table links them. A composite key
 	// (made of references only) is rewritten instead and nothing is mapped.
@@ -45,6 +51,12 @@ type Table struct {
 	Exclude []string
 	Refs    []*Reference // reference columns in table order
 	Order   int          // position in Schema.Tables
+	// Unique are the table's unique keys other than the primary key, as
+	// this database declares them.
+	Unique []UniqueKey
+	// all are every column of the table in this database, excluded ones
+	// too, for the checks of a master (requiredColumns).
+	all []Column
 }
 
 // Column is one column of a table as the database declares it.
@@ -55,6 +67,20 @@ type Column struct {
 	Nullable      bool
 	AutoIncrement bool
 	Binary        bool // bytes, not text: travels as base64
+	// HasDefault: the column has a default (or is nullable or AUTO_INCREMENT),
+	// so an INSERT that leaves it out succeeds.
+	HasDefault bool
+	Charset    string // character set of a text column, "" otherwise
+	MaxChars   int64  // CHARACTER_MAXIMUM_LENGTH of a string column
+	MaxBytes   int64  // CHARACTER_OCTET_LENGTH of a string column
+	Precision  int64  // NUMERIC_PRECISION of a number, DATETIME_PRECISION of a time
+	Scale      int64  // NUMERIC_SCALE of a number
+}
+
+// UniqueKey is a unique index of a table, other than its primary key.
+type UniqueKey struct {
+	Name    string
+	Columns []string // in the index's order
 }
 
 // Reference is a column whose value is the key of another row.

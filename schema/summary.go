@@ -6,11 +6,18 @@ import (
 	"text/tabwriter"
 )
 
-// Summary describes the resolved schema for people: tables in apply order,
-// role, key, references and the columns filled in a second pass.
+// Summary describes the resolved schema for people: the release the
+// database holds, tables in apply order, role, key, references, the roles
+// the release decided, and the columns filled in a second pass.
 func Summary(s *Schema, source string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "map %s fits database %s: %d synced tables, %d shared\n", source, s.Database, len(s.Tables), len(s.Shared))
+	if s.Release != nil {
+		fmt.Fprintf(&b, "release: %s\n", s.Release)
+		if s.Release.Conflict != "" {
+			fmt.Fprintf(&b, "warning: %s\n", s.Release.Conflict)
+		}
+	}
 	fmt.Fprintf(&b, "fingerprint %s\n\n", s.Fingerprint)
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "#\tTABLE\tROLE\tKEY\tREFERENCES")
@@ -18,6 +25,15 @@ func Summary(s *Schema, source string) string {
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", t.Order+1, t.Name, roleText(t), keyText(t), refsText(t))
 	}
 	w.Flush()
+	var notes []string
+	for _, t := range s.Tables {
+		if t.RoleNote != "" {
+			notes = append(notes, fmt.Sprintf("  %s: %s", t.Name, t.RoleNote))
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(&b, "\nsent whole in this release (the map tracks them where the release has a time stamp):\n%s\n", strings.Join(notes, "\n"))
+	}
 	var deferred []string
 	for _, t := range s.Tables {
 		for _, col := range t.Deferred() {
