@@ -56,6 +56,7 @@ func TestCheckCiviCRMGenerations(t *testing.T) {
 		{civicrm.Generation547, "5.47 or later, before 5.67", track, track, track, whole},
 		{civicrm.Generation5, "5.68 or later", track, track, track, whole},
 	}
+	t.Setenv("TRIBUTARY_MASTER_DSN", "") // a master named in the environment is checked too
 	for _, tt := range tests {
 		t.Run(tt.generation, func(t *testing.T) {
 			_, dsn := civiGeneration(t, tt.generation, 0, 0)
@@ -89,6 +90,7 @@ func TestCheckCiviCRMGenerations(t *testing.T) {
 // warning; a release before the preset's first is a problem; the old
 // preset name still works.
 func TestCheckCiviCRMReleaseWarnings(t *testing.T) {
+	t.Setenv("TRIBUTARY_MASTER_DSN", "")
 	db, dsn := civiGeneration(t, civicrm.Generation46, 0, 0)
 	out, stderr, code := execute(t, "check", "--dsn", dsn, "--map", "civicrm-4.6")
 	if code != 0 || !strings.Contains(out, "map preset civicrm fits") {
