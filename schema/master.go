@@ -115,9 +115,5 @@ type MasterProblemsError struct {
 func (e *MasterProblemsError) ExitCode() int { return exitcode.Usage }
 
 func (e *MasterProblemsError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = "  " + p.String()
-	}
-	return fmt.Sprintf("master %s is not ready for this child (%d problems):\n%s", e.Master, len(e.Problems), strings.Join(lines, "\n"))
+	return fmt.Sprintf("master %s is not ready for this child (%d problems):\n%s", e.Master, len(e.Problems), listProblems(e.Problems))
 }

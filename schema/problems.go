@@ -37,11 +37,16 @@ type ProblemsError struct {
 func (e *ProblemsError) ExitCode() int { return exitcode.Usage }
 
 func (e *ProblemsError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
+	return fmt.Sprintf("map %s does not fit the database (%d problems):\n%s", e.Source, len(e.Problems), listProblems(e.Problems))
+}
+
+// listProblems puts each problem on an indented line of its own.
+func listProblems(ps []Problem) string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
 		lines[i] = "  " + p.String()
 	}
-	return fmt.Sprintf("map %s does not fit the database (%d problems):\n%s", e.Source, len(e.Problems), strings.Join(lines, "\n"))
+	return strings.Join(lines, "\n")
 }
 
 type problems []Problem

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,20 +184,11 @@ func parseVersion(v string) []int {
 // so 5.47 and 5.47.0 are the same.
 func compareVersions(a, b string) int {
 	x, y := parseVersion(a), parseVersion(b)
-	for i := 0; i < max(len(x), len(y)); i++ {
-		var p, q int
-		if i < len(x) {
-			p = x[i]
-		}
-		if i < len(y) {
-			q = y[i]
-		}
-		if p != q {
-			if p < q {
-				return -1
-			}
-			return 1
-		}
+	for len(x) < len(y) {
+		x = append(x, 0)
 	}
-	return 0
+	for len(y) < len(x) {
+		y = append(y, 0)
+	}
+	return slices.Compare(x, y)
 }
