@@ -152,6 +152,15 @@ func TestMatchColumns(t *testing.T) {
 		})
 	}
 
+	// No version, and not even the oldest release's column.
+	f0 := presetFixture()
+	f0.c.columns["contact"] = f0.c.columns["contact"][:1]
+	r0 := &Release{Application: "CiviCRM", VersionFrom: "domain.version"}
+	r0.matchColumns(f0.c, marks)
+	if want := "CiviCRM before 4.3 (from its columns; domain.version holds no version)"; r0.String() != want {
+		t.Errorf("String() = %q, want %q", r0.String(), want)
+	}
+
 	// A newer release's column without an older one's: no single release.
 	f := presetFixture()
 	f.c.columns["relationship"] = append(f.c.columns["relationship"], typed("modified_date", "timestamp"))

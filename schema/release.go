@@ -43,6 +43,8 @@ func (r *Release) String() string {
 		return fmt.Sprintf("%s %s (%s; its columns are those of %s)", r.Application, r.Version, r.VersionFrom, columns)
 	case r.Version != "":
 		return fmt.Sprintf("%s %s (%s)", r.Application, r.Version, r.VersionFrom)
+	case r.Since == "" && r.Before != "":
+		return fmt.Sprintf("%s before %s (from its columns; %s holds no version)", r.Application, r.Before, r.VersionFrom)
 	case columns != "":
 		return fmt.Sprintf("%s %s (from its columns; %s holds no version)", r.Application, columns, r.VersionFrom)
 	}
