@@ -12,6 +12,9 @@ import (
 // PresetText returns a built-in map as it is written, comments included:
 // the start of a custom map.
 func PresetText(name string) ([]byte, error) {
+	if alias, ok := presetAliases[name]; ok {
+		name = alias
+	}
 	data, err := presets.ReadFile(path.Join("presets", name+".yaml"))
 	if err != nil || !isPresetName(name) {
 		return nil, fmt.Errorf("map %q: no such preset (presets: %s)", name, strings.Join(PresetNames(), ", "))

@@ -94,6 +94,11 @@ func TestPresetAlias(t *testing.T) {
 	if m.Source != "preset civicrm" || !m.preset || m.Release == nil || m.Release.Application != "CiviCRM" {
 		t.Errorf("civicrm-4.6: source %q, preset %t, release %+v", m.Source, m.preset, m.Release)
 	}
+	alias, err := PresetText("civicrm-4.6")
+	preset, err2 := PresetText("civicrm")
+	if err != nil || err2 != nil || string(alias) != string(preset) {
+		t.Errorf("PresetText(civicrm-4.6) is not the civicrm preset: %v %v", err, err2)
+	}
 	if names := strings.Join(PresetNames(), ","); names != "civicrm" {
 		t.Errorf("PresetNames() = %s, want civicrm only (aliases are not listed)", names)
 	}
