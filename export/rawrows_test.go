@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tributary/syncfile"
 )
 
 // The driver parses integers and floats of the text protocol; rawText must
@@ -84,20 +86,20 @@ func TestRawTextRefusesUnknownTypes(t *testing.T) {
 func TestHeldLiveMatchesTheScan(t *testing.T) {
 	keys := []int64{1, 2, 3, 7, 9, 10, math.MaxInt64 - 1, math.MaxInt64}
 	var want [][]byte
-	scan := newLiveRanges("t", maxRangesPerRecord, func(line []byte) error {
+	scan := syncfile.NewLiveRanges("t", syncfile.MaxRangesPerRecord, func(line []byte) error {
 		want = append(want, slices.Clone(line))
 		return nil
 	})
 	h := newHeldLive("t", maxHeldLiveBytes)
 	for _, k := range keys {
-		if err := scan.add(k); err != nil {
+		if err := scan.Add(k); err != nil {
 			t.Fatal(err)
 		}
 		if kept, err := h.add([]byte(strconv.FormatInt(k, 10))); !kept || err != nil {
 			t.Fatalf("add(%d) = %v, %v", k, kept, err)
 		}
 	}
-	if err := scan.finish(); err != nil {
+	if err := scan.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	got, err := h.finish()
@@ -117,7 +119,7 @@ func TestHeldLiveMatchesTheScan(t *testing.T) {
 func TestHeldLiveGivesUpPastItsBound(t *testing.T) {
 	h := newHeldLive("t", 64)
 	gaveUp := false
-	for i := int64(0); i < 100*maxRangesPerRecord; i += 2 { // a gap after every ID
+	for i := int64(0); i < 100*syncfile.MaxRangesPerRecord; i += 2 { // a gap after every ID
 		kept, err := h.add([]byte(strconv.FormatInt(i, 10)))
 		if err != nil {
 			t.Fatal(err)

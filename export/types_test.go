@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"tributary/syncfile"
 )
 
 var typesSchema = []string{`CREATE TABLE alltypes (
@@ -178,7 +180,7 @@ func compareWithDatabase(t *testing.T, f *fixture, rows map[int64]gjson.Result, 
 	}
 }
 
-func mismatch(db sql.RawBytes, file gjson.Result, k kind, binary bool) string {
+func mismatch(db sql.RawBytes, file gjson.Result, k syncfile.Kind, binary bool) string {
 	switch {
 	case db == nil:
 		if file.Type != gjson.Null {
@@ -189,7 +191,7 @@ func mismatch(db sql.RawBytes, file gjson.Result, k kind, binary bool) string {
 		if file.Type != gjson.String || file.Str != base64.StdEncoding.EncodeToString(db) {
 			return "want base64 of the bytes"
 		}
-	case k == kindInt:
+	case k == syncfile.KindInt:
 		n, err := strconv.ParseInt(strings.TrimLeft(string(db), "0"), 10, 64)
 		small := err == nil && n <= 1<<53 && n >= -(1<<53)
 		if small && (file.Type != gjson.Number || file.Int() != n) {
@@ -198,7 +200,7 @@ func mismatch(db sql.RawBytes, file gjson.Result, k kind, binary bool) string {
 		if !small && file.Type != gjson.String {
 			return "want a string beyond 2^53"
 		}
-	case k == kindFloat:
+	case k == syncfile.KindFloat:
 		if file.Raw != string(db) {
 			return "want the number as printed"
 		}

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -116,46 +115,6 @@ func TestWidenAcrossDST(t *testing.T) {
 			}
 			if got.lo != tt.wantLo || got.hi != tt.wantHi {
 				t.Errorf("bounds = [%s, %s), want [%s, %s)", got.lo, got.hi, tt.wantLo, tt.wantHi)
-			}
-		})
-	}
-}
-
-func TestLiveRanges(t *testing.T) {
-	tests := []struct {
-		name string
-		ids  []int64
-		max  int
-		want []string
-	}{
-		{"empty table still says so", nil, 10, []string{`{"t":"c","op":"live","ranges":[]}`}},
-		{"runs and holes", []int64{1, 2, 3, 5, 7, 8}, 10, []string{`{"t":"c","op":"live","ranges":[[1,3],[5,5],[7,8]]}`}},
-		{"split into bounded records", []int64{1, 3, 5, 6, 9}, 2, []string{
-			`{"t":"c","op":"live","ranges":[[1,1],[3,3]]}`,
-			`{"t":"c","op":"live","ranges":[[5,6],[9,9]]}`,
-		}},
-		{"exactly full", []int64{1, 3}, 2, []string{`{"t":"c","op":"live","ranges":[[1,1],[3,3]]}`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			lr := newLiveRanges("c", tt.max, func(b []byte) error {
-				if !json.Valid(b) {
-					t.Errorf("invalid JSON %s", b)
-				}
-				got = append(got, string(b))
-				return nil
-			})
-			for _, id := range tt.ids {
-				if err := lr.add(id); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := lr.finish(); err != nil {
-				t.Fatal(err)
-			}
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
 	}

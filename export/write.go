@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"tributary/schema"
+	"tributary/syncfile"
 )
 
 // progressEvery is how many rows pass between progress reports.
@@ -18,7 +19,6 @@ const progressEvery = 10000
 // fileWriter streams the selected rows of each table into the sync file,
 // one row at a time: memory does not grow with the tables.
 type fileWriter struct {
-	ctx      context.Context
 	conn     *sql.Conn // the session's: every read sees its snapshot
 	out      *pipe
 	sel      *selection
@@ -29,20 +29,20 @@ type fileWriter struct {
 
 // table writes one table's upserts in key order, then a track table's live
 // IDs, and returns what it wrote.
-func (fw *fileWriter) table(t *schema.Table, index, total int) (TableResult, error) {
+func (fw *fileWriter) table(ctx context.Context, t *schema.Table, index, total int) (TableResult, error) {
 	res := TableResult{Name: t.Name, Role: t.Role, LeftOut: map[string]int64{}}
 	tw := &tableWriter{fw: fw, t: t, c: newCodec(t), res: &res, index: index, total: total}
-	if err := tw.rows(); err != nil {
+	if err := tw.rows(ctx); err != nil {
 		return res, err
 	}
 	if t.Role == schema.RoleTrack {
-		if err := tw.live(); err != nil {
+		if err := tw.live(ctx); err != nil {
 			return res, fmt.Errorf("live IDs: %w", err)
 		}
 	}
-	for i, n := range tw.c.invalid {
+	for i, n := range tw.c.enc.InvalidUTF8() {
 		if n > 0 {
-			res.InvalidUTF8 = append(res.InvalidUTF8, InvalidText{Column: tw.c.cols[i].name, Values: n})
+			res.InvalidUTF8 = append(res.InvalidUTF8, InvalidText{Column: tw.c.names[i], Values: n})
 		}
 	}
 	fw.report(Progress{Table: t.Name, Index: index, Tables: total, Rows: res.Rows, Done: true})
@@ -69,17 +69,17 @@ type tableWriter struct {
 
 // rows writes the upserts: a whole table in one ordered scan, picked IDs in
 // ordered batches, a composite-key owner table by its owners.
-func (tw *tableWriter) rows() error {
+func (tw *tableWriter) rows(ctx context.Context) error {
 	sel, t := tw.fw.sel, tw.t
 	switch {
 	case sel.whole[t]:
 		if t.Role == schema.RoleTrack {
 			tw.held = newHeldLive(t.Name, maxHeldLiveBytes)
 		}
-		return tw.stream(rowsWhole(t), nil)
+		return tw.stream(ctx, rowsWhole(t), nil)
 	case t.Mapped:
 		for _, batch := range batches(sel.ids[t].sorted()) {
-			if err := tw.stream(rowsByID(t, batch), nil); err != nil {
+			if err := tw.stream(ctx, rowsByID(t, batch), nil); err != nil {
 				return err
 			}
 		}
@@ -92,7 +92,7 @@ func (tw *tableWriter) rows() error {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if err := tw.byOwner(name, owners[name]); err != nil {
+		if err := tw.byOwner(ctx, name, owners[name]); err != nil {
 			return err
 		}
 	}
@@ -100,7 +100,7 @@ func (tw *tableWriter) rows() error {
 }
 
 // byOwner writes the rows that the owners in set (rows of table owner) own.
-func (tw *tableWriter) byOwner(owner string, set idSet) error {
+func (tw *tableWriter) byOwner(ctx context.Context, owner string, set idSet) error {
 	t := tw.t
 	var keep func([]sql.RawBytes) bool
 	if ref := t.Ref(t.Owner); ref.Polymorphic() {
@@ -108,7 +108,7 @@ func (tw *tableWriter) byOwner(owner string, set idSet) error {
 		keep = func(vals []sql.RawBytes) bool { return string(vals[disc]) == owner }
 	}
 	for _, batch := range batches(set.sorted()) {
-		if err := tw.stream(rowsByOwner(t, batch), keep); err != nil {
+		if err := tw.stream(ctx, rowsByOwner(t, batch), keep); err != nil {
 			return err
 		}
 	}
@@ -126,10 +126,10 @@ func columnIndex(t *schema.Table, name string) int {
 
 // stream encodes and writes every row the query returns that keep accepts
 // and that is not left out.
-func (tw *tableWriter) stream(query string, keep func([]sql.RawBytes) bool) error {
+func (tw *tableWriter) stream(ctx context.Context, query string, keep func([]sql.RawBytes) bool) error {
 	fw := tw.fw
 	checkLeft := fw.left.has(tw.t)
-	return eachRow(fw.ctx, fw.conn, query, func(vals []sql.RawBytes) error {
+	return eachRow(ctx, fw.conn, query, func(vals []sql.RawBytes) error {
 		if keep != nil && !keep(vals) {
 			return nil
 		}
@@ -179,7 +179,7 @@ func (tw *tableWriter) key(vals []sql.RawBytes) string {
 // held while the whole table was written (the same rows, in the same
 // snapshot), otherwise read in one ordered scan of the key. Rows left out
 // are not live for the master.
-func (tw *tableWriter) live() error {
+func (tw *tableWriter) live(ctx context.Context) error {
 	if tw.held != nil {
 		err := tw.writeHeld()
 		if !errors.Is(err, errHeldFull) {
@@ -188,9 +188,9 @@ func (tw *tableWriter) live() error {
 		tw.held = nil // the last record did not fit: read the keys again
 	}
 	fw := tw.fw
-	lr := newLiveRanges(tw.t.Name, maxRangesPerRecord, fw.out.add)
+	lr := syncfile.NewLiveRanges(tw.t.Name, syncfile.MaxRangesPerRecord, fw.out.add)
 	checkLeft := fw.left.has(tw.t)
-	err := eachRow(fw.ctx, fw.conn, liveIDs(tw.t), func(vals []sql.RawBytes) error {
+	err := eachRow(ctx, fw.conn, liveIDs(tw.t), func(vals []sql.RawBytes) error {
 		v := vals[0]
 		if checkLeft && fw.left.reason(tw.t, string(v)) != "" {
 			return nil
@@ -200,15 +200,15 @@ func (tw *tableWriter) live() error {
 			return err
 		}
 		tw.res.LiveIDs++
-		return lr.add(id)
+		return lr.Add(id)
 	})
 	if err != nil {
 		return err
 	}
-	if err := lr.finish(); err != nil {
+	if err := lr.Finish(); err != nil {
 		return err
 	}
-	tw.res.LiveRecords = lr.records
+	tw.res.LiveRecords = lr.Records()
 	return nil
 }
 
@@ -224,7 +224,7 @@ func (tw *tableWriter) writeHeld() error {
 			return err
 		}
 	}
-	tw.res.LiveIDs, tw.res.LiveRecords = tw.held.ids, tw.held.lr.records
+	tw.res.LiveIDs, tw.res.LiveRecords = tw.held.ids, tw.held.lr.Records()
 	return nil
 }
 
@@ -237,7 +237,7 @@ const maxHeldLiveBytes = 16 << 20
 // written, in key order, and keeps them until the table's upserts are
 // done (a table's records come after its rows).
 type heldLive struct {
-	lr    *liveRanges
+	lr    *syncfile.LiveRanges
 	lines [][]byte
 	bytes int
 	max   int
@@ -249,7 +249,7 @@ var errHeldFull = errors.New("too many live-ID ranges to hold")
 
 func newHeldLive(table string, maxBytes int) *heldLive {
 	h := &heldLive{max: maxBytes}
-	h.lr = newLiveRanges(table, maxRangesPerRecord, func(line []byte) error {
+	h.lr = syncfile.NewLiveRanges(table, syncfile.MaxRangesPerRecord, func(line []byte) error {
 		if h.bytes+len(line) > h.max {
 			return errHeldFull
 		}
@@ -267,7 +267,7 @@ func (h *heldLive) add(key []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := h.lr.add(id); err != nil {
+	if err := h.lr.Add(id); err != nil {
 		if errors.Is(err, errHeldFull) {
 			h.lines = nil
 			return false, nil
@@ -280,7 +280,7 @@ func (h *heldLive) add(key []byte) (bool, error) {
 
 // finish completes the last record and returns them all.
 func (h *heldLive) finish() ([][]byte, error) {
-	if err := h.lr.finish(); err != nil {
+	if err := h.lr.Finish(); err != nil {
 		return nil, err
 	}
 	return h.lines, nil
