@@ -47,7 +47,7 @@ func TestSelectOnlyAccount(t *testing.T) {
 			ro = openConfig(t, cfg) // global privileges are read at login
 		}
 		f.warnings = nil
-		res, err := Run(ctx, ro, roSchema, f.options(fmt.Sprintf("2001-01-01 00:00:%02d", 10*(i+1))))
+		res, err := Run(ctx, atClock(t, cfg, fmt.Sprintf("2001-01-01 00:00:%02d", 10*(i+1))), roSchema, f.options())
 		if err != nil {
 			t.Fatalf("export %d as a SELECT-only account: %v", i+1, err)
 		}

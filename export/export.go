@@ -55,9 +55,6 @@ type Options struct {
 	// HeldLock is the prefix's lock when the caller took it (LockState);
 	// otherwise Run takes it itself.
 	HeldLock *StateLock
-	// atClock lets tests set the session's clock (SET timestamp) before the
-	// export reads it.
-	atClock func(context.Context, *sql.Conn) error
 }
 
 // Progress is one progress report: Rows rows of Table written so far;
@@ -213,11 +210,6 @@ func (e *exporter) run(ctx context.Context) (res Result, err error) {
 // visible to it, and one still open is after the window.
 func (e *exporter) startSnapshot(ctx context.Context) (window, error) {
 	conn := e.sess.conn
-	if e.opts.atClock != nil {
-		if err := e.opts.atClock(ctx, conn); err != nil {
-			return window{}, err
-		}
-	}
 	clk, err := readClock(ctx, conn)
 	if err != nil {
 		return window{}, err
@@ -341,9 +333,9 @@ func (e *exporter) write(ctx context.Context, win window, next *State, sel *sele
 	out := newPipe(w)
 	defer out.finish() // before the Abort above: the writer goroutine must be done with w
 	res := Result{State: *next, Mode: header.Mode, Since: win.since, Until: win.until}
-	fw := &fileWriter{ctx: ctx, conn: e.sess.conn, out: out, sel: sel, left: left, progress: e.opts.Progress}
+	fw := &fileWriter{conn: e.sess.conn, out: out, sel: sel, left: left, progress: e.opts.Progress}
 	for i, t := range e.s.Tables {
-		tr, err := fw.table(t, i+1, len(e.s.Tables))
+		tr, err := fw.table(ctx, t, i+1, len(e.s.Tables))
 		if err != nil {
 			return Result{}, fmt.Errorf("table %s: %w", t.Name, err)
 		}

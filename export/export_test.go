@@ -306,13 +306,13 @@ func TestCancelMidWriteLeavesNothing(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	opts := f.options("2001-01-01 00:00:20")
+	opts := f.options()
 	opts.Progress = func(p Progress) {
 		if p.Rows >= 10000 {
 			cancel() // in the middle of the contact table
 		}
 	}
-	_, err := Run(ctx, f.db, f.s, opts)
+	_, err := Run(ctx, f.dbAt("2001-01-01 00:00:20"), f.s, opts)
 	if !errors.Is(err, context.Canceled) || exitcode.Code(err) != exitcode.Interrupted {
 		t.Fatalf("err = %v (code %d), want context.Canceled and 130", err, exitcode.Code(err))
 	}
@@ -344,7 +344,7 @@ func TestUnwritableOutputLeavesStateAlone(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(blocker, "x"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Run(context.Background(), f.db, f.s, f.options("2001-01-01 00:00:20"))
+	_, err := Run(context.Background(), f.dbAt("2001-01-01 00:00:20"), f.s, f.options())
 	if err == nil || exitcode.Code(err) != exitcode.Failure {
 		t.Fatalf("err = %v (code %d), want a failure", err, exitcode.Code(err))
 	}
@@ -365,7 +365,7 @@ func TestConcurrentExportIsLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.release()
-	_, err = Run(context.Background(), f.db, f.s, f.options("2001-01-01 00:00:10"))
+	_, err = Run(context.Background(), f.dbAt("2001-01-01 00:00:10"), f.s, f.options())
 	if exitcode.Code(err) != exitcode.Locked {
 		t.Fatalf("err = %v, want exit 75", err)
 	}
@@ -397,10 +397,10 @@ func TestAdoptsFileCompletedBeforeCrash(t *testing.T) {
 func TestStateOfAnotherPrefixIsUsageError(t *testing.T) {
 	f := newFixture(t, testSchema, testMap)
 	f.export("2001-01-01 00:00:10")
-	opts := f.options("2001-01-01 00:00:20")
+	opts := f.options()
 	opts.Prefix = "bos"
 	opts.StatePath = DefaultStatePath(f.out, "nyc")
-	_, err := Run(context.Background(), f.db, f.s, opts)
+	_, err := Run(context.Background(), f.dbAt("2001-01-01 00:00:20"), f.s, opts)
 	if exitcode.Code(err) != exitcode.Usage || !strings.Contains(err.Error(), "belongs to prefix") {
 		t.Fatalf("err = %v", err)
 	}

@@ -2,13 +2,13 @@ package export
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/tidwall/gjson"
 
+	"tributary/internal/database"
 	"tributary/internal/dbtest"
 	"tributary/schema"
 	"tributary/syncfile"
@@ -138,12 +139,10 @@ func (f *fixture) exec(statements ...string) {
 	dbtest.Exec(f.t, f.db, statements...)
 }
 
-// options are the defaults of a test export: the database clock set to
-// now (UTC, "2001-01-01 00:00:10"), no lag, gzip on.
-func (f *fixture) options(now string) Options {
+// options are the defaults of a test export: no lag, gzip on.
+func (f *fixture) options() Options {
 	return Options{
 		Prefix: "nyc", OutDir: f.out, Gzip: true, ToolVersion: "test",
-		atClock: clockAt(now),
 		Warn: func(s string) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -152,29 +151,43 @@ func (f *fixture) options(now string) Options {
 	}
 }
 
-// clockAt sets the export session's clock, which UTC_TIMESTAMP() follows.
-func clockAt(now string) func(context.Context, *sql.Conn) error {
+// dbAt opens the child database with its clock at now; "" keeps the
+// server's clock.
+func (f *fixture) dbAt(now string) *sqlx.DB {
+	f.t.Helper()
 	if now == "" {
-		return nil
+		return f.db
 	}
+	return atClock(f.t, f.cfg, now)
+}
+
+// atClock opens the database of cfg with the clock of every session set
+// to now (UTC, "2001-01-01 00:00:10"): the driver runs SET timestamp when
+// it connects, and NOW() and UTC_TIMESTAMP() follow it.
+func atClock(t *testing.T, cfg *mysql.Config, now string) *sqlx.DB {
+	t.Helper()
 	ts, err := time.Parse("2006-01-02 15:04:05.999999", now)
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
-	return func(ctx context.Context, conn *sql.Conn) error {
-		_, err := conn.ExecContext(ctx, "SET timestamp = ?", float64(ts.UnixMicro())/1e6)
-		return err
+	c := cfg.Clone()
+	c.Params["timestamp"] = strconv.FormatFloat(float64(ts.UnixMicro())/1e6, 'f', 6, 64)
+	db, err := database.Open(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // export runs an export at the given database time and reads the file.
 func (f *fixture) export(now string, edit ...func(*Options)) (Result, *file) {
 	f.t.Helper()
-	opts := f.options(now)
+	opts := f.options()
 	for _, e := range edit {
 		e(&opts)
 	}
-	res, err := Run(context.Background(), f.db, f.s, opts)
+	res, err := Run(context.Background(), f.dbAt(now), f.s, opts)
 	if err != nil {
 		f.t.Fatalf("export at %s: %v", now, err)
 	}

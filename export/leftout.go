@@ -67,7 +67,6 @@ func (sc *scope) conds(alias string) []string {
 
 // finder computes the left-out rows inside the export's snapshot.
 type finder struct {
-	ctx context.Context
 	q   querier
 	s   *schema.Schema
 	out *leftOut
@@ -82,7 +81,7 @@ type finder struct {
 // always leaves out every row that references it, table-wide.
 func findLeftOut(ctx context.Context, q querier, s *schema.Schema, scopes map[*schema.Table]*scope) (*leftOut, error) {
 	out := &leftOut{rows: map[*schema.Table]map[string]string{}}
-	f := &finder{ctx: ctx, q: q, s: s, out: out, fresh: map[*schema.Table][]int64{}}
+	f := &finder{q: q, s: s, out: out, fresh: map[*schema.Table][]int64{}}
 	for _, t := range s.Tables {
 		sc := &scope{all: true}
 		if scopes != nil {
@@ -96,10 +95,10 @@ func findLeftOut(ctx context.Context, q querier, s *schema.Schema, scopes map[*s
 			switch {
 			case r.Shared:
 			case r.Polymorphic():
-				err = f.polymorphic(t, r, sc)
+				err = f.polymorphic(ctx, t, r, sc)
 			case !enforced(r):
 				if target, ok := s.Table(r.Table); ok {
-					err = f.dangling(t, r, target, sc)
+					err = f.dangling(ctx, t, r, target, sc)
 				}
 			}
 			if err != nil {
@@ -107,7 +106,7 @@ func findLeftOut(ctx context.Context, q querier, s *schema.Schema, scopes map[*s
 			}
 		}
 	}
-	if err := f.propagate(); err != nil {
+	if err := f.propagate(ctx); err != nil {
 		return nil, err
 	}
 	return f.out, nil
@@ -120,16 +119,16 @@ func enforced(r *schema.Reference) bool { return r.Declared }
 
 // polymorphic checks each table a discriminator names. Values are compared
 // byte for byte, as import will compare them.
-func (f *finder) polymorphic(t *schema.Table, r *schema.Reference, sc *scope) error {
+func (f *finder) polymorphic(ctx context.Context, t *schema.Table, r *schema.Reference, sc *scope) error {
 	names := map[sql.NullString]bool{}
 	for _, cond := range sc.conds("") {
 		query := "SELECT DISTINCT CAST(" + q(r.TableFrom) + " AS BINARY) FROM " + q(t.Name) + " WHERE " + q(r.Column) + " IS NOT NULL" + cond
-		if err := f.distinct(query, names); err != nil {
+		if err := f.distinct(ctx, query, names); err != nil {
 			return err
 		}
 	}
 	for name := range names {
-		if err := f.discriminated(t, r, name, sc); err != nil {
+		if err := f.discriminated(ctx, t, r, name, sc); err != nil {
 			return err
 		}
 	}
@@ -137,8 +136,8 @@ func (f *finder) polymorphic(t *schema.Table, r *schema.Reference, sc *scope) er
 }
 
 // distinct adds the values of a one-column query to names.
-func (f *finder) distinct(query string, names map[sql.NullString]bool) error {
-	rows, err := f.q.QueryContext(f.ctx, query)
+func (f *finder) distinct(ctx context.Context, query string, names map[sql.NullString]bool) error {
+	rows, err := f.q.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -153,12 +152,12 @@ func (f *finder) distinct(query string, names map[sql.NullString]bool) error {
 	return rows.Err()
 }
 
-func (f *finder) discriminated(t *schema.Table, r *schema.Reference, name sql.NullString, sc *scope) error {
+func (f *finder) discriminated(ctx context.Context, t *schema.Table, r *schema.Reference, name sql.NullString, sc *scope) error {
 	if name.Valid && f.s.IsShared(name.String) {
 		return nil
 	}
 	if target, ok := f.s.Table(name.String); ok && name.Valid && target.Mapped {
-		return f.dangling(t, r, target, sc)
+		return f.dangling(ctx, t, r, target, sc)
 	}
 	reason := fmt.Sprintf("%s is NULL", r.TableFrom)
 	where := " WHERE " + q(r.TableFrom) + " IS NULL"
@@ -170,7 +169,7 @@ func (f *finder) discriminated(t *schema.Table, r *schema.Reference, name sql.Nu
 	}
 	for _, cond := range sc.conds("") {
 		query := "SELECT " + keyExpr(t, "") + ", " + q(r.TableFrom) + " FROM " + q(t.Name) + where + " AND " + q(r.Column) + " IS NOT NULL" + cond
-		if err := f.collect(t, name, reason, query, args...); err != nil {
+		if err := f.collect(ctx, t, name, reason, query, args...); err != nil {
 			return err
 		}
 	}
@@ -178,7 +177,7 @@ func (f *finder) discriminated(t *schema.Table, r *schema.Reference, name sql.Nu
 }
 
 // dangling finds rows whose reference to target points at no row.
-func (f *finder) dangling(t *schema.Table, r *schema.Reference, target *schema.Table, sc *scope) error {
+func (f *finder) dangling(ctx context.Context, t *schema.Table, r *schema.Reference, target *schema.Table, sc *scope) error {
 	disc, where := "NULL", ""
 	var args []any
 	if r.Polymorphic() {
@@ -189,7 +188,7 @@ func (f *finder) dangling(t *schema.Table, r *schema.Reference, target *schema.T
 	for _, cond := range sc.conds("c.") {
 		query := "SELECT " + keyExpr(t, "c.") + ", " + disc + " FROM " + q(t.Name) + " AS c LEFT JOIN " + q(target.Name) + " AS p ON p." + q(target.Key[0]) + " = c." + q(r.Column) +
 			" WHERE c." + q(r.Column) + " IS NOT NULL" + where + " AND p." + q(target.Key[0]) + " IS NULL" + cond
-		if err := f.collect(t, sql.NullString{String: target.Name, Valid: r.Polymorphic()}, reason, query, args...); err != nil {
+		if err := f.collect(ctx, t, sql.NullString{String: target.Name, Valid: r.Polymorphic()}, reason, query, args...); err != nil {
 			return err
 		}
 	}
@@ -198,8 +197,8 @@ func (f *finder) dangling(t *schema.Table, r *schema.Reference, target *schema.T
 
 // collect leaves out the rows a query returns as (key, discriminator),
 // keeping only those whose discriminator is exactly disc when disc is set.
-func (f *finder) collect(t *schema.Table, disc sql.NullString, reason, query string, args ...any) error {
-	rows, err := f.q.QueryContext(f.ctx, query, args...)
+func (f *finder) collect(ctx context.Context, t *schema.Table, disc sql.NullString, reason, query string, args ...any) error {
+	rows, err := f.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -234,13 +233,13 @@ func (f *finder) leave(t *schema.Table, key, reason string) error {
 
 // propagate leaves out every row that references a row left out, until
 // nothing changes.
-func (f *finder) propagate() error {
+func (f *finder) propagate(ctx context.Context) error {
 	for len(f.fresh) > 0 {
 		fresh := f.fresh
 		f.fresh = map[*schema.Table][]int64{}
 		for _, target := range f.s.Tables { // in order, so reasons are stable
 			if ids := fresh[target]; len(ids) > 0 {
-				if err := f.referrers(target, ids); err != nil {
+				if err := f.referrers(ctx, target, ids); err != nil {
 					return err
 				}
 			}
@@ -249,7 +248,7 @@ func (f *finder) propagate() error {
 	return nil
 }
 
-func (f *finder) referrers(target *schema.Table, ids []int64) error {
+func (f *finder) referrers(ctx context.Context, target *schema.Table, ids []int64) error {
 	for _, t := range f.s.Tables {
 		for _, r := range t.Refs {
 			if r.Shared || (!r.Polymorphic() && r.Table != target.Name) {
@@ -265,7 +264,7 @@ func (f *finder) referrers(target *schema.Table, ids []int64) error {
 			reason := fmt.Sprintf("%s references a %s row that is left out", r.Column, target.Name)
 			for _, batch := range batches(ids) {
 				query := "SELECT " + keyExpr(t, "") + ", " + disc + " FROM " + q(t.Name) + whereIn(r.Column, batch) + where
-				err := f.collect(t, sql.NullString{String: target.Name, Valid: r.Polymorphic()}, reason, query, args...)
+				err := f.collect(ctx, t, sql.NullString{String: target.Name, Valid: r.Polymorphic()}, reason, query, args...)
 				if err != nil {
 					return fmt.Errorf("table %s: column %s: %w", t.Name, r.Column, err)
 				}

@@ -36,12 +36,12 @@ func TestExportRefusesAnotherDatabase(t *testing.T) {
 	}
 
 	// The same prefix and --out, another database: the typo.
-	other, _ := dbtest.NewDatabase(t)
+	other, otherCfg := dbtest.NewDatabase(t)
 	dbtest.Exec(t, other, testSchema...)
 	stateBefore := readState(t, f.out)
 	filesBefore := dirNames(t, f.out)
-	opts := f.options("2001-01-01 00:00:20")
-	_, err := Run(context.Background(), other, resolveMap(t, other, testMap), opts)
+	opts := f.options()
+	_, err := Run(context.Background(), atClock(t, otherCfg, "2001-01-01 00:00:20"), resolveMap(t, other, testMap), opts)
 	if exitcode.Code(err) != exitcode.Usage {
 		t.Fatalf("export of another database: exit %d (%v), want 2", exitcode.Code(err), err)
 	}
@@ -56,7 +56,7 @@ func TestExportRefusesAnotherDatabase(t *testing.T) {
 
 	// On purpose: a new stream, a full file, the new database recorded.
 	opts.NewStream = true
-	res, err := Run(context.Background(), other, resolveMap(t, other, testMap), opts)
+	res, err := Run(context.Background(), atClock(t, otherCfg, "2001-01-01 00:00:20"), resolveMap(t, other, testMap), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestExportRefusesAnotherDatabase(t *testing.T) {
 		t.Errorf("--new-stream recorded %+v, want the other database", res.State.Source)
 	}
 	// And the original database is now the stranger.
-	_, err = Run(context.Background(), f.db, f.s, f.options("2001-01-01 00:00:30"))
+	_, err = Run(context.Background(), f.dbAt("2001-01-01 00:00:30"), f.s, f.options())
 	if exitcode.Code(err) != exitcode.Usage {
 		t.Fatalf("export of the first database after the move: exit %d (%v), want 2", exitcode.Code(err), err)
 	}

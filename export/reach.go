@@ -13,7 +13,7 @@ import (
 // the cause is). It is bounded by the file and its chains of references,
 // not by the tables.
 func reach(ctx context.Context, q querier, s *schema.Schema, sel *selection) (map[*schema.Table]*scope, error) {
-	r := &reacher{ctx: ctx, q: q, s: s, scopes: map[*schema.Table]*scope{}, frontier: map[*schema.Table][]int64{}}
+	r := &reacher{q: q, s: s, scopes: map[*schema.Table]*scope{}, frontier: map[*schema.Table][]int64{}}
 	for _, t := range s.Tables {
 		switch {
 		case sel.whole[t]:
@@ -25,7 +25,7 @@ func reach(ctx context.Context, q querier, s *schema.Schema, sel *selection) (ma
 		}
 	}
 	for _, t := range s.Tables {
-		if err := r.start(t, sel); err != nil {
+		if err := r.start(ctx, t, sel); err != nil {
 			return nil, fmt.Errorf("table %s: %w", t.Name, err)
 		}
 	}
@@ -37,7 +37,7 @@ func reach(ctx context.Context, q querier, s *schema.Schema, sel *selection) (ma
 				continue
 			}
 			r.frontier[t], progressed = nil, true
-			if err := r.walk(t, ids); err != nil {
+			if err := r.walk(ctx, t, ids); err != nil {
 				return nil, fmt.Errorf("table %s: %w", t.Name, err)
 			}
 		}
@@ -46,7 +46,6 @@ func reach(ctx context.Context, q querier, s *schema.Schema, sel *selection) (ma
 }
 
 type reacher struct {
-	ctx      context.Context
 	q        querier
 	s        *schema.Schema
 	scopes   map[*schema.Table]*scope
@@ -54,14 +53,14 @@ type reacher struct {
 }
 
 // start puts the file's own rows of t in scope.
-func (r *reacher) start(t *schema.Table, sel *selection) error {
+func (r *reacher) start(ctx context.Context, t *schema.Table, sel *selection) error {
 	cols := refColumns(t)
 	switch {
 	case r.scopes[t].all:
 		if len(cols) == 0 {
 			return nil
 		}
-		return scanTargets(r.ctx, r.q, refScan{query: refsQuery(t, cols, ""), refs: followed(t)}, r.add)
+		return scanTargets(ctx, r.q, refScan{query: refsQuery(t, cols, ""), refs: followed(t)}, r.add)
 	case t.Mapped:
 		for id := range sel.ids[t] {
 			r.scopes[t].ids[id] = struct{}{}
@@ -76,7 +75,7 @@ func (r *reacher) start(t *schema.Table, sel *selection) error {
 		}
 	}
 	for _, batch := range batches(owners.sorted()) {
-		if err := scanTargets(r.ctx, r.q, refScan{query: refsQuery(t, cols, whereIn(t.Owner, batch)), refs: followed(t)}, r.add); err != nil {
+		if err := scanTargets(ctx, r.q, refScan{query: refsQuery(t, cols, whereIn(t.Owner, batch)), refs: followed(t)}, r.add); err != nil {
 			return err
 		}
 	}
@@ -84,13 +83,13 @@ func (r *reacher) start(t *schema.Table, sel *selection) error {
 }
 
 // walk follows the references of rows of t newly in scope.
-func (r *reacher) walk(t *schema.Table, ids []int64) error {
+func (r *reacher) walk(ctx context.Context, t *schema.Table, ids []int64) error {
 	cols := refColumns(t)
 	if len(cols) == 0 {
 		return nil
 	}
 	for _, batch := range batches(ids) {
-		if err := scanTargets(r.ctx, r.q, refScan{query: refsQuery(t, cols, whereIn(t.Key[0], batch)), refs: followed(t)}, r.add); err != nil {
+		if err := scanTargets(ctx, r.q, refScan{query: refsQuery(t, cols, whereIn(t.Key[0], batch)), refs: followed(t)}, r.add); err != nil {
 			return err
 		}
 	}

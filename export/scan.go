@@ -10,8 +10,8 @@ import (
 )
 
 // eachInt runs fn for the integer in the first column of every row.
-func (c *closer) eachInt(query string, fn func(int64)) error {
-	rows, err := c.q.QueryContext(c.ctx, query)
+func (c *closer) eachInt(ctx context.Context, query string, fn func(int64)) error {
+	rows, err := c.q.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -32,8 +32,8 @@ func (c *closer) eachInt(query string, fn func(int64)) error {
 
 // eachOwned runs fn for the key of each row read as (key, owner[, disc])
 // whose owner is a row of table owner.
-func (c *closer) eachOwned(o *schema.Table, owner string, fn func(int64), query string, args ...any) error {
-	rows, err := c.q.QueryContext(c.ctx, query, args...)
+func (c *closer) eachOwned(ctx context.Context, o *schema.Table, owner string, fn func(int64), query string, args ...any) error {
+	rows, err := c.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -88,8 +88,8 @@ type target struct {
 	id    int64
 }
 
-func (c *closer) scanRefs(rs refScan) error {
-	return scanTargets(c.ctx, c.q, rs, func(f target) {
+func (c *closer) scanRefs(ctx context.Context, rs refScan) error {
+	return scanTargets(ctx, c.q, rs, func(f target) {
 		if rs.pull {
 			c.pull(f.table, f.id)
 		} else {

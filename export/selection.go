@@ -60,7 +60,6 @@ func isWhole(s *schema.Schema, t *schema.Table, depth int) bool {
 // (DESIGN.md section 2): every reference in the file must point at a row in
 // the file or in an earlier file of the prefix.
 type closer struct {
-	ctx    context.Context
 	q      querier
 	s      *schema.Schema
 	sel    *selection
@@ -75,9 +74,9 @@ type closer struct {
 // tables whole, and every row a picked row references that an earlier
 // file cannot have carried, to a fixpoint.
 func selectIncremental(ctx context.Context, q querier, s *schema.Schema, bounds map[*schema.Table]trackBounds) (*selection, error) {
-	c := &closer{ctx: ctx, q: q, s: s, sel: newSelection(s, false), bounds: bounds,
+	c := &closer{q: q, s: s, sel: newSelection(s, false), bounds: bounds,
 		owned: ownedBy(s), queue: map[*schema.Table][]int64{}, refs: map[*schema.Table][]int64{}}
-	if err := c.seed(); err != nil {
+	if err := c.seed(ctx); err != nil {
 		return nil, err
 	}
 	for progressed := true; progressed; {
@@ -85,7 +84,7 @@ func selectIncremental(ctx context.Context, q querier, s *schema.Schema, bounds 
 		for _, t := range s.Tables {
 			if ids := c.queue[t]; len(ids) > 0 {
 				c.queue[t], progressed = nil, true
-				if err := c.follow(t, ids); err != nil {
+				if err := c.follow(ctx, t, ids); err != nil {
 					return nil, fmt.Errorf("table %s: %w", t.Name, err)
 				}
 			}
@@ -93,7 +92,7 @@ func selectIncremental(ctx context.Context, q querier, s *schema.Schema, bounds 
 		for _, t := range s.Tables {
 			if ids := c.refs[t]; len(ids) > 0 {
 				c.refs[t], progressed = nil, true
-				if err := c.resolve(t, ids); err != nil {
+				if err := c.resolve(ctx, t, ids); err != nil {
 					return nil, fmt.Errorf("table %s: %w", t.Name, err)
 				}
 			}
@@ -120,15 +119,15 @@ func ownedBy(s *schema.Schema) map[*schema.Table][]*schema.Table {
 	return owned
 }
 
-func (c *closer) seed() error {
+func (c *closer) seed(ctx context.Context) error {
 	for _, t := range c.s.Tables {
 		var err error
 		switch {
 		case c.sel.whole[t]:
-			err = c.followWhole(t)
+			err = c.followWhole(ctx, t)
 		case t.Role == schema.RoleTrack:
 			b := c.bounds[t]
-			err = c.eachInt(windowIDs(t, b.lo, b.hi), func(id int64) { c.pick(t, id) })
+			err = c.eachInt(ctx, windowIDs(t, b.lo, b.hi), func(id int64) { c.pick(t, id) })
 		}
 		if err != nil {
 			return fmt.Errorf("table %s: %w", t.Name, err)
@@ -160,16 +159,16 @@ func (c *closer) reference(name string, id int64) {
 }
 
 // follow goes from newly picked rows to what they reference and own.
-func (c *closer) follow(t *schema.Table, ids []int64) error {
+func (c *closer) follow(ctx context.Context, t *schema.Table, ids []int64) error {
 	cols := refColumns(t)
 	for _, batch := range batches(ids) {
 		if len(cols) > 0 {
-			if err := c.scanRefs(refScan{query: refsQuery(t, cols, whereIn(t.Key[0], batch)), refs: followed(t)}); err != nil {
+			if err := c.scanRefs(ctx, refScan{query: refsQuery(t, cols, whereIn(t.Key[0], batch)), refs: followed(t)}); err != nil {
 				return err
 			}
 		}
 		for _, o := range c.owned[t] {
-			if err := c.ownedRows(o, t, batch); err != nil {
+			if err := c.ownedRows(ctx, o, t, batch); err != nil {
 				return fmt.Errorf("owned rows in %s: %w", o.Name, err)
 			}
 		}
@@ -178,7 +177,7 @@ func (c *closer) follow(t *schema.Table, ids []int64) error {
 }
 
 // ownedRows adds the complete sets that owners (rows of t) own in table o.
-func (c *closer) ownedRows(o, t *schema.Table, owners []int64) error {
+func (c *closer) ownedRows(ctx context.Context, o, t *schema.Table, owners []int64) error {
 	if c.sel.whole[o] {
 		return nil
 	}
@@ -191,13 +190,13 @@ func (c *closer) ownedRows(o, t *schema.Table, owners []int64) error {
 			// owner) serve as well as one on (owner, ...).
 			cols, where, args = append(cols, ref.TableFrom), where+" AND "+q(ref.TableFrom)+" = ?", []any{t.Name}
 		}
-		return c.eachOwned(o, t.Name, func(id int64) { c.pick(o, id) }, refsQuery(o, cols, where), args...)
+		return c.eachOwned(ctx, o, t.Name, func(id int64) { c.pick(o, id) }, refsQuery(o, cols, where), args...)
 	}
 	set := c.ownerSet(o, t.Name)
 	for _, id := range owners {
 		set[id] = struct{}{}
 	}
-	return c.scanRefs(refScan{query: refsQuery(o, refColumns(o), whereIn(o.Owner, owners)), refs: followed(o), owner: ref, only: t.Name})
+	return c.scanRefs(ctx, refScan{query: refsQuery(o, refColumns(o), whereIn(o.Owner, owners)), refs: followed(o), owner: ref, only: t.Name})
 }
 
 func (c *closer) ownerSet(o *schema.Table, owner string) idSet {
@@ -217,9 +216,9 @@ func (c *closer) ownerSet(o *schema.Table, owner string) idSet {
 // (snapshots and what they own), so their IDs are read and the owned rows
 // found through the owner column's index, not by scanning for the
 // discriminator.
-func (c *closer) followWhole(t *schema.Table) error {
+func (c *closer) followWhole(ctx context.Context, t *schema.Table) error {
 	if cols := refColumns(t); len(cols) > 0 {
-		if err := c.scanRefs(refScan{query: refsQuery(t, cols, ""), refs: followed(t)}); err != nil {
+		if err := c.scanRefs(ctx, refScan{query: refsQuery(t, cols, ""), refs: followed(t)}); err != nil {
 			return err
 		}
 	}
@@ -233,12 +232,12 @@ func (c *closer) followWhole(t *schema.Table) error {
 		return nil
 	}
 	var ids []int64
-	if err := c.eachInt(liveIDs(t), func(id int64) { ids = append(ids, id) }); err != nil {
+	if err := c.eachInt(ctx, liveIDs(t), func(id int64) { ids = append(ids, id) }); err != nil {
 		return err
 	}
 	for _, batch := range batches(ids) {
 		for _, o := range poly {
-			if err := c.ownedRows(o, t, batch); err != nil {
+			if err := c.ownedRows(ctx, o, t, batch); err != nil {
 				return fmt.Errorf("owned rows in %s: %w", o.Name, err)
 			}
 		}
@@ -250,7 +249,7 @@ func (c *closer) followWhole(t *schema.Table) error {
 // in when its track value is NULL or at or after the window end: no
 // earlier file can have carried it as it is. A row of an owner table
 // brings its owner, which brings its complete set.
-func (c *closer) resolve(t *schema.Table, ids []int64) error {
+func (c *closer) resolve(ctx context.Context, t *schema.Table, ids []int64) error {
 	seen := idSet{}
 	var todo []int64
 	for _, id := range ids {
@@ -264,9 +263,9 @@ func (c *closer) resolve(t *schema.Table, ids []int64) error {
 		var err error
 		switch t.Role {
 		case schema.RoleTrack:
-			err = c.eachInt(unsentIDs(t, batch, c.bounds[t].hi), func(id int64) { c.pick(t, id) })
+			err = c.eachInt(ctx, unsentIDs(t, batch, c.bounds[t].hi), func(id int64) { c.pick(t, id) })
 		case schema.RoleOwner:
-			err = c.owners(t, batch)
+			err = c.owners(ctx, t, batch)
 		}
 		if err != nil {
 			return err
@@ -276,13 +275,13 @@ func (c *closer) resolve(t *schema.Table, ids []int64) error {
 }
 
 // owners brings in the owners of rows of owner table t.
-func (c *closer) owners(t *schema.Table, ids []int64) error {
+func (c *closer) owners(ctx context.Context, t *schema.Table, ids []int64) error {
 	ref := t.Ref(t.Owner)
 	cols := []string{t.Owner}
 	if ref.Polymorphic() {
 		cols = append(cols, ref.TableFrom)
 	}
-	return c.scanRefs(refScan{query: refsQuery(t, cols, whereIn(t.Key[0], ids)), refs: []*schema.Reference{ref}, pull: true})
+	return c.scanRefs(ctx, refScan{query: refsQuery(t, cols, whereIn(t.Key[0], ids)), refs: []*schema.Reference{ref}, pull: true})
 }
 
 func (c *closer) pull(name string, id int64) {

@@ -82,8 +82,8 @@ func TestTimestampsTravelInUTC(t *testing.T) {
 		(3, 'second 01:30 (EST)', '2024-11-03 06:30:00'),
 		(4, 'after the window',   '2024-11-03 07:00:00')`)
 	s := resolveMap(t, ny, testMap)
-	opts := f.options("2024-11-03 07:00:00")
-	res, err := Run(context.Background(), ny, s, opts)
+	opts := f.options()
+	res, err := Run(context.Background(), atClock(t, inZone(f.cfg, "America/New_York"), "2024-11-03 07:00:00"), s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,11 +99,16 @@ func TestTimestampsTravelInUTC(t *testing.T) {
 }
 
 // openInZone opens the test database with sessions in zone.
-func openInZone(t *testing.T, cfg *mysql.Config, zone string) *sqlx.DB {
-	t.Helper()
+// inZone is cfg with its sessions in the time zone zone.
+func inZone(cfg *mysql.Config, zone string) *mysql.Config {
 	c := cfg.Clone()
 	c.Params["time_zone"] = "'" + zone + "'"
-	connector, err := mysql.NewConnector(c)
+	return c
+}
+
+func openInZone(t *testing.T, cfg *mysql.Config, zone string) *sqlx.DB {
+	t.Helper()
+	connector, err := mysql.NewConnector(inZone(cfg, zone))
 	if err != nil {
 		t.Fatal(err)
 	}
