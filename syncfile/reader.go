@@ -96,7 +96,7 @@ type Record struct {
 type Reader struct {
 	path    string
 	opts    ReaderOptions
-	file    *os.File
+	file    *os.File       // closed by Close when the reader opened it (Open)
 	raw     countingReader // the file's bytes as read from disk
 	read    int64          // uncompressed bytes read so far
 	gz      *gzip.Reader
@@ -116,24 +116,35 @@ type Reader struct {
 // Open opens a sync file (gzip or plain, told apart by its first bytes) and
 // reads and checks its header.
 func Open(path string, opts ReaderOptions) (*Reader, error) {
-	opts.setDefaults()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open sync file: %w", err)
 	}
-	r := &Reader{path: path, opts: opts, file: f, sum: sha256.New()}
+	r, err := newReader(path, f, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.file = f
+	return r, nil
+}
+
+// newReader reads a sync file from src, which starts at its first byte,
+// and checks its header.
+func newReader(path string, src io.Reader, opts ReaderOptions) (*Reader, error) {
+	opts.setDefaults()
+	r := &Reader{path: path, opts: opts, sum: sha256.New()}
+	r.raw.r = src
 	if len(opts.SignKey) > 0 {
 		r.mac = hmac.New(sha256.New, opts.SignKey)
 	}
 	if err := r.init(); err != nil {
-		f.Close()
 		return nil, err
 	}
 	return r, nil
 }
 
 func (r *Reader) init() error {
-	r.raw.r = r.file
 	raw := bufio.NewReaderSize(&r.raw, 256<<10)
 	magic, _ := raw.Peek(2)
 	var src io.Reader = raw
@@ -156,8 +167,14 @@ func (r *Reader) init() error {
 // Header is the file's checked header.
 func (r *Reader) Header() *Header { return &r.header }
 
-// Close releases the file.
-func (r *Reader) Close() error { return r.file.Close() }
+// Close releases the file, when the reader opened it (Open); a reader of
+// a File leaves it open.
+func (r *Reader) Close() error {
+	if r.file == nil {
+		return nil
+	}
+	return r.file.Close()
+}
 
 // readLine returns the next line without its newline and feeds the line,
 // newline included, to the checksum. A file that ends without a newline
