@@ -8,7 +8,7 @@ var errDryRun = errors.New("dry run: rolled back")
 
 // dryRunRest marks the files after a dry-run file of the same prefix as not
 // tried: each builds on the one before, whose changes a dry run does not keep.
-func dryRunRest(rest []Result, _ string) {
+func dryRunRest(rest []Result) {
 	for i := range rest {
 		rest[i].NotTried = true
 	}

@@ -4,35 +4,60 @@ import (
 	"errors"
 	"fmt"
 
+	"tributary/importer/reconcile"
+	"tributary/importer/reject"
 	"tributary/internal/exitcode"
 )
 
 // Sentinel errors for the conditions a caller may act on; they are wrapped
-// in a *RejectError (exit 3) or an exit-code error, so use errors.Is.
+// in a *RejectError (exit 3) or an exit-code error, so use errors.Is. The
+// reasons a file is refused are defined in package reject, where every
+// step of the import builds its refusals; they are the same values here.
 var (
 	// ErrLocked: another import of the same prefix holds the lock (exit 75).
 	ErrLocked = errors.New("another import of this prefix is running")
 	// ErrGap: files between the last applied one and this one are missing.
-	ErrGap = errors.New("gap in sequence")
+	ErrGap = reject.ErrGap
 	// ErrStale: the file is older than what the master already holds.
-	ErrStale = errors.New("stale file")
+	ErrStale = reject.ErrStale
 	// ErrConflict: the same stream and sequence was applied with another checksum.
-	ErrConflict = errors.New("conflicting file")
+	ErrConflict = reject.ErrConflict
 	// ErrMismatch: the file names a table or column the master's map lacks,
 	// or describes a table differently.
-	ErrMismatch = errors.New("file does not fit the master's map")
+	ErrMismatch = reject.ErrMismatch
 	// ErrUnresolved: a reference points at a row the master has no mapping for.
-	ErrUnresolved = errors.New("unresolved reference")
+	ErrUnresolved = reject.ErrUnresolved
 	// ErrBadRecord: a record is malformed in a way the reader does not check.
-	ErrBadRecord = errors.New("bad record")
+	ErrBadRecord = reject.ErrBadRecord
 	// ErrInconsistent: the file contradicts itself (a row sent and deleted).
-	ErrInconsistent = errors.New("inconsistent file")
+	ErrInconsistent = reject.ErrInconsistent
 	// ErrData: the master cannot store a value of the file exactly.
-	ErrData = errors.New("value not storable")
+	ErrData = reject.ErrData
 	// ErrSource: the file comes from another child database than the
 	// earlier files of its stream.
-	ErrSource = errors.New("file from another database")
+	ErrSource = reject.ErrSource
+	// ErrMassDelete: the file would delete more of a prefix's rows than
+	// --max-delete allows (the cause is a *MassDeleteError).
+	ErrMassDelete = reject.ErrMassDelete
 )
+
+// DeleteLimit bounds the rows one file may delete in any table, as a
+// percentage of the rows the prefix holds there before the file; see
+// reconcile.DeleteLimit.
+type DeleteLimit = reconcile.DeleteLimit
+
+// MassDeleteError is the cause of a rejection by --max-delete; see
+// reconcile.MassDeleteError.
+type MassDeleteError = reconcile.MassDeleteError
+
+// DefaultMaxDelete is the share of a table's rows of a prefix that one
+// file may delete when Options.MaxDelete is not set (DESIGN.md section 5,
+// step 2a).
+const DefaultMaxDelete = reconcile.DefaultMaxDelete
+
+// ParseDeleteLimit reads a --max-delete value: a percentage from 0 to 100,
+// with or without the % sign ("10%", "2.5", "100%").
+func ParseDeleteLimit(s string) (DeleteLimit, error) { return reconcile.ParseDeleteLimit(s) }
 
 // RejectError says why one file was refused. The master is unchanged and
 // the import exits 3. Its message never holds a row's values.
@@ -49,11 +74,6 @@ func (e *RejectError) Unwrap() error { return e.Err }
 // ExitCode makes every rejection exit 3.
 func (e *RejectError) ExitCode() int { return exitcode.Rejected }
 
-// rejectf builds the cause of a rejection around a sentinel.
-func rejectf(sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
-}
-
 // isReject reports whether err already says "rejected, exit 3".
 func isReject(err error) bool {
 	return exitcode.Code(err) == exitcode.Rejected
@@ -69,10 +89,8 @@ func asReject(path string, err error) error {
 	if errors.As(err, &rej) {
 		return err
 	}
-	for _, sentinel := range []error{ErrGap, ErrStale, ErrConflict, ErrMismatch, ErrUnresolved, ErrBadRecord, ErrInconsistent, ErrData, ErrSource, ErrMassDelete} {
-		if errors.Is(err, sentinel) {
-			return &RejectError{Path: path, Err: err}
-		}
+	if reject.Is(err) {
+		return &RejectError{Path: path, Err: err}
 	}
 	return err
 }

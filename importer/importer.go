@@ -4,6 +4,16 @@
 // the prefix's mapping table. It knows nothing of the command line: it
 // takes a connection, a resolved schema and options, and returns results
 // and typed errors (see exitcode).
+//
+// This package runs the import: it lists the files (named ones, Run, or an
+// inbox directory, RunInbox), applies each prefix's files in order under
+// its lock (prefix.go), tries a file again when the server asks for it
+// (retry.go), and applies one file in one transaction (apply.go), where
+// the route of a file through its passes is spelled out. The passes live
+// in packages of their own: admit (may it be applied now?), plan (the
+// file as the master understands it), write (the upserts and the
+// references filled after them), reconcile (the deletions), repair (what
+// the master's triggers did), all through masterdb (the statements).
 package importer
 
 import (
@@ -108,18 +118,18 @@ type TableStats struct {
 }
 
 // Run applies files in order of (prefix, sequence), whatever order they
-// are named in. Each file is applied in its own transaction or not at all.
-// A rejected file does not stop the others; an interruption stops
-// everything. The returned error joins every file's error and carries the
-// exit code that matters most (see exitcode): interrupted, failure,
-// rejected, locked.
+// are named in. Each file is opened once, when it is listed (its header
+// says where it goes in the order), and applied in its own transaction or
+// not at all. A rejected file does not stop the others; an interruption
+// stops everything. The returned error joins every file's error and
+// carries the exit code that matters most (see exitcode): interrupted,
+// failure, rejected, locked.
 func Run(ctx context.Context, db *sql.DB, s *schema.Schema, files []string, opts Options) ([]Result, error) {
 	opts.defaults()
-	var results []Result
-	queue, opened := openHeaders(files)
-	results = append(results, opened...)
+	queue, results := listFiles(files)
+	defer closeQueued(queue)
 	if len(queue) > 0 {
-		facts, err := loadFactsWarn(ctx, db, s, &opts)
+		r, err := newRunner(ctx, db, s, opts)
 		if err != nil {
 			return results, exitcode.Wrap(exitcode.Failure, err)
 		}
@@ -127,7 +137,7 @@ func Run(ctx context.Context, db *sql.DB, s *schema.Schema, files []string, opts
 			if ctx.Err() != nil {
 				break
 			}
-			results = append(results, applyPrefix(ctx, db, s, group, facts, &opts)...)
+			results = append(results, r.applyNamed(ctx, group)...)
 		}
 	}
 	quietStale(ctx, notices{db: db, dryRun: opts.DryRun}, results)
@@ -146,28 +156,23 @@ func (o *Options) defaults() {
 	}
 }
 
-// queued is a file whose header was read, waiting for its turn.
-type queued struct {
-	path   string
-	header syncfile.Header
-}
-
-// openHeaders reads each file's header; unreadable files become results
-// with their error (a rejection: the master is not touched for them).
-func openHeaders(files []string) ([]queued, []Result) {
+// listFiles opens each file and reads its header; files that cannot be
+// opened or whose header is unreadable become results with their error (a
+// rejection: the master is not touched for them). The queue is in order
+// of (prefix, sequence, window end).
+func listFiles(files []string) ([]queued, []Result) {
 	var queue []queued
 	var failed []Result
 	for _, path := range files {
-		r, err := syncfile.Open(path, syncfile.ReaderOptions{})
+		f, err := syncfile.OpenFile(path)
 		if err != nil {
 			failed = append(failed, Result{Path: path, Err: err})
 			continue
 		}
-		queue = append(queue, queued{path: path, header: *r.Header()})
-		r.Close()
+		queue = append(queue, queued{path: path, file: f})
 	}
 	sort.SliceStable(queue, func(i, j int) bool {
-		a, b := queue[i].header, queue[j].header
+		a, b := queue[i].file.Header(), queue[j].file.Header()
 		if a.Prefix != b.Prefix {
 			return a.Prefix < b.Prefix
 		}
@@ -182,7 +187,7 @@ func openHeaders(files []string) ([]queued, []Result) {
 func byPrefix(queue []queued) [][]queued {
 	var groups [][]queued
 	for i, q := range queue {
-		if i == 0 || q.header.Prefix != queue[i-1].header.Prefix {
+		if i == 0 || q.file.Header().Prefix != queue[i-1].file.Header().Prefix {
 			groups = append(groups, nil)
 		}
 		groups[len(groups)-1] = append(groups[len(groups)-1], q)
@@ -214,44 +219,44 @@ func combine(ctx context.Context, results []Result) error {
 	return exitcode.Wrap(code, errors.Join(errs...))
 }
 
-// applyPrefix applies one prefix's files under its lock, on one pinned
-// connection that holds the lock and runs every transaction.
-func applyPrefix(ctx context.Context, db *sql.DB, s *schema.Schema, group []queued, facts *masterFacts, opts *Options) []Result {
+// interrupted reports whether err comes from the context being cancelled,
+// either directly or as the driver's broken connection after it.
+func interrupted(ctx context.Context, err error) bool {
+	return err != nil && (errors.Is(err, context.Canceled) || ctx.Err() != nil)
+}
+
+// applyNamed applies one prefix's named files: a rejected file does not
+// stop the ones after it, a failure does; a dry run stops after the first
+// file that would change the master.
+func (r *runner) applyNamed(ctx context.Context, group []queued) []Result {
 	results := make([]Result, len(group))
 	for i, q := range group {
-		results[i] = newResult(q)
+		h := q.file.Header()
+		results[i] = Result{Path: q.path, Prefix: h.Prefix, Stream: h.Stream, Sequence: h.Sequence, Mode: h.Mode}
 	}
-	prefix := group[0].header.Prefix
-	if opts.Rebuild && !hasFull(group) {
+	prefix := group[0].file.Header().Prefix
+	if r.opts.Rebuild && !hasFull(group) {
 		err := exitcode.Errorf(exitcode.Usage, "--rebuild: no full file of prefix %s among the files named; give a full file (tributary export --full)", prefix)
 		for i := range results {
 			results[i].Err = err
 		}
 		return results
 	}
-	sess, err := openSession(ctx, db, prefix, facts, opts)
+	err := r.applyPrefix(ctx, prefix, group, func(i int) *Result { return &results[i] }, func(i int) bool {
+		res := &results[i]
+		if res.Err != nil && !isReject(res.Err) {
+			skipRest(results[i+1:], res.Path)
+			return false
+		}
+		if r.opts.DryRun && res.Err == nil && !res.Skipped {
+			dryRunRest(results[i+1:])
+			return false
+		}
+		return true
+	})
 	if err != nil {
 		for i := range results {
 			results[i].Err = fmt.Errorf("%s: %w", results[i].Path, err)
-		}
-		return results
-	}
-	defer sess.close(ctx)
-	rebuild := opts.Rebuild
-	for i, q := range group {
-		res := &results[i]
-		useRebuild := rebuild && q.header.Mode == syncfile.ModeFull
-		if useRebuild {
-			rebuild = false // only the prefix's first full file is rebuilt from
-		}
-		applyWithRetry(ctx, sess, s, q, useRebuild, opts, res)
-		if res.Err != nil && !isReject(res.Err) {
-			skipRest(results[i+1:], res.Path)
-			break
-		}
-		if opts.DryRun && res.Err == nil && !res.Skipped {
-			dryRunRest(results[i+1:], res.Path)
-			break
 		}
 	}
 	return results
@@ -259,16 +264,11 @@ func applyPrefix(ctx context.Context, db *sql.DB, s *schema.Schema, group []queu
 
 func hasFull(group []queued) bool {
 	for _, q := range group {
-		if q.header.Mode == syncfile.ModeFull {
+		if q.file.Header().Mode == syncfile.ModeFull {
 			return true
 		}
 	}
 	return false
-}
-
-func newResult(q queued) Result {
-	h := q.header
-	return Result{Path: q.path, Prefix: h.Prefix, Stream: h.Stream, Sequence: h.Sequence, Mode: h.Mode}
 }
 
 func skipRest(rest []Result, failed string) {

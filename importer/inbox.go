@@ -73,12 +73,13 @@ func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opt
 	if len(entries) == 0 {
 		return files, nil
 	}
-	facts, err := loadFactsWarn(ctx, db, s, &opts)
+	defer closeInbox(entries)
+	r, err := newRunner(ctx, db, s, opts)
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Failure, err)
 	}
 	for _, group := range groupInbox(entries) {
-		files = append(files, inboxPrefix(ctx, db, s, dir, group, facts, &opts)...)
+		files = append(files, r.applyInbox(ctx, dir, group)...)
 	}
 	results := make([]Result, len(files))
 	for i := range files {
@@ -93,14 +94,15 @@ func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opt
 
 // inboxEntry is one candidate file of the inbox.
 type inboxEntry struct {
-	path  string
-	name  syncfile.NameInfo
-	until string // from the header, to order two streams' equal sequences
+	queued
+	name syncfile.NameInfo
 }
 
 // scanInbox lists the complete sync files of dir in (prefix, sequence)
 // order, and the names that look like sync files but are not named as one
-// (nyc-1-full.jsonl.gz, "x (1).jsonl.gz"): those are left alone.
+// (nyc-1-full.jsonl.gz, "x (1).jsonl.gz"): those are left alone. Files are
+// opened when their turn comes, but two of one prefix and sequence (from
+// two streams) are opened now: their headers say which ends first.
 func scanInbox(dir string) (entries []inboxEntry, odd []string, err error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {
@@ -119,13 +121,9 @@ func scanInbox(dir string) (entries []inboxEntry, odd []string, err error) {
 			}
 			continue
 		}
-		e := inboxEntry{path: filepath.Join(dir, n), name: info}
-		if r, err := syncfile.Open(e.path, syncfile.ReaderOptions{}); err == nil {
-			e.until = r.Header().Until
-			r.Close()
-		}
-		out = append(out, e)
+		out = append(out, inboxEntry{queued: queued{path: filepath.Join(dir, n)}, name: info})
 	}
+	openTies(out)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.name.Prefix != b.name.Prefix {
@@ -134,12 +132,49 @@ func scanInbox(dir string) (entries []inboxEntry, odd []string, err error) {
 		if a.name.Sequence != b.name.Sequence {
 			return a.name.Sequence < b.name.Sequence
 		}
-		if a.until != b.until {
-			return a.until < b.until
+		if a.until() != b.until() {
+			return a.until() < b.until()
 		}
 		return a.path < b.path
 	})
 	return out, odd, nil
+}
+
+// openTies opens the files that share their prefix and sequence with
+// another; one that cannot be opened is opened again at its turn, which
+// then says why.
+func openTies(entries []inboxEntry) {
+	type seq struct {
+		prefix   string
+		sequence uint64
+	}
+	count := map[seq]int{}
+	for _, e := range entries {
+		count[seq{e.name.Prefix, e.name.Sequence}]++
+	}
+	for i := range entries {
+		e := &entries[i]
+		if count[seq{e.name.Prefix, e.name.Sequence}] > 1 {
+			e.file, _ = syncfile.OpenFile(e.path)
+		}
+	}
+}
+
+// until is the window end the header of an opened file says; "" when it
+// was not opened.
+func (e *inboxEntry) until() string {
+	if e.file == nil {
+		return ""
+	}
+	return e.file.Header().Until
+}
+
+func closeInbox(entries []inboxEntry) {
+	for _, e := range entries {
+		if e.file != nil {
+			e.file.Close()
+		}
+	}
 }
 
 // oddNamesWarning says, once per run, which files of the inbox look like
@@ -165,83 +200,91 @@ func groupInbox(entries []inboxEntry) [][]inboxEntry {
 	return groups
 }
 
-// inboxPrefix applies one prefix's files in order under its lock and moves
+// applyInbox applies one prefix's files in order under its lock and moves
 // each; it stops at the first file that is not applied.
-func inboxPrefix(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, group []inboxEntry, facts *masterFacts, opts *Options) []InboxFile {
+func (r *runner) applyInbox(ctx context.Context, dir string, group []inboxEntry) []InboxFile {
 	out := make([]InboxFile, len(group))
+	queue := make([]queued, len(group))
 	for i, e := range group {
 		out[i].Path, out[i].Prefix, out[i].Sequence, out[i].Mode = e.path, e.name.Prefix, e.name.Sequence, e.name.Mode
 		out[i].Waiting = true
+		queue[i] = e.queued
 	}
+	defer func() {
+		// The files applyPrefix opened at their turn; the ones scanInbox
+		// opened it closes itself.
+		for i, q := range queue {
+			if q.file != nil && group[i].file == nil {
+				q.file.Close()
+			}
+		}
+	}()
 	if ctx.Err() != nil {
 		return out
 	}
 	prefix := group[0].name.Prefix
-	sess, err := openSession(ctx, db, prefix, facts, opts)
+	err := r.applyPrefix(ctx, prefix, queue, func(i int) *Result { return &out[i].Result }, func(i int) bool {
+		return r.settle(dir, out, i) && ctx.Err() == nil
+	})
 	if err != nil {
 		// A busy lock (75) or an unreachable server: every file waits.
 		out[0].Err = fmt.Errorf("%s: %w", out[0].Path, err)
-		return out
 	}
-	defer sess.close(ctx)
-	for i, e := range group {
-		f := &out[i]
-		if ctx.Err() != nil {
-			break
+	return out
+}
+
+// settle moves file i of out where its outcome says (done/, failed/, or
+// held in the inbox with its .why) and reports whether the prefix's next
+// file may be tried. A file another run took while this one waited for
+// the lock is passed over.
+func (r *runner) settle(dir string, out []InboxFile, i int) bool {
+	f := &out[i]
+	f.Waiting = false
+	if f.Attempts == 0 && errors.Is(f.Err, fs.ErrNotExist) {
+		f.Err = nil // another run took it while we waited for the lock
+		return true
+	}
+	if r.opts.DryRun {
+		if f.Err != nil || !f.Skipped {
+			markWaiting(out[i+1:], f.Err == nil)
+			return false
 		}
-		if _, err := os.Stat(e.path); errors.Is(err, fs.ErrNotExist) {
-			f.Waiting = false // another run took it while we waited for the lock
-			continue
-		}
-		f.Waiting = false
-		q, err := inboxHeader(e.path)
+		return true
+	}
+	var err error
+	switch {
+	case f.Err == nil:
+		f.MovedTo, err = moveTo(dir, DoneDir, f.Path)
 		if err == nil {
-			f.Stream, f.Mode = q.header.Stream, q.header.Mode
-			applyWithRetry(ctx, sess, s, q, false, opts, &f.Result)
-		} else {
-			f.Err = err
+			err = removeHeldWhy(f.Path)
 		}
-		if opts.DryRun {
-			if f.Err != nil || !f.Skipped {
-				markWaiting(out[i+1:], f.Err == nil)
-				return out
-			}
-			continue
-		}
-		switch {
-		case f.Err == nil:
-			f.MovedTo, err = moveTo(dir, DoneDir, e.path)
-			if err == nil {
-				err = removeHeldWhy(e.path)
-			}
-		case errors.Is(f.Err, ErrMassDelete):
-			// Held, not failed: the file is sound, and the admin decides.
-			// Its prefix waits behind it (each later file would be refused
-			// for the same rows, or for the gap), and each run says so again.
-			f.Why, err = writeWhy(e.path, f.Err, dir)
-			if err != nil {
-				f.Err = errors.Join(f.Err, exitcode.Wrap(exitcode.Failure, err))
-			}
-			markWaiting(out[i+1:], false)
-			return out
-		case isReject(f.Err):
-			f.MovedTo, err = moveTo(dir, FailedDir, e.path)
-			if err == nil {
-				f.Why, err = writeWhy(f.MovedTo, f.Err, dir)
-			}
-		default:
-			markWaiting(out[i+1:], false)
-			return out
-		}
+	case errors.Is(f.Err, ErrMassDelete):
+		// Held, not failed: the file is sound, and the admin decides.
+		// Its prefix waits behind it (each later file would be refused
+		// for the same rows, or for the gap), and each run says so again.
+		f.Why, err = writeWhy(f.Path, f.Err, dir)
 		if err != nil {
 			f.Err = errors.Join(f.Err, exitcode.Wrap(exitcode.Failure, err))
 		}
-		if f.Err != nil {
-			markWaiting(out[i+1:], false)
-			return out
+		markWaiting(out[i+1:], false)
+		return false
+	case isReject(f.Err):
+		f.MovedTo, err = moveTo(dir, FailedDir, f.Path)
+		if err == nil {
+			f.Why, err = writeWhy(f.MovedTo, f.Err, dir)
 		}
+	default:
+		markWaiting(out[i+1:], false)
+		return false
 	}
-	return out
+	if err != nil {
+		f.Err = errors.Join(f.Err, exitcode.Wrap(exitcode.Failure, err))
+	}
+	if f.Err != nil {
+		markWaiting(out[i+1:], false)
+		return false
+	}
+	return true
 }
 
 // markWaiting leaves the rest of a prefix's files in the inbox; in a dry
@@ -251,17 +294,6 @@ func markWaiting(rest []InboxFile, notTried bool) {
 		rest[i].Waiting = true
 		rest[i].NotTried = notTried
 	}
-}
-
-// inboxHeader reads a file's header; an unreadable file is a rejection
-// (exit 3) when the file is at fault, a failure otherwise.
-func inboxHeader(path string) (queued, error) {
-	r, err := syncfile.Open(path, syncfile.ReaderOptions{})
-	if err != nil {
-		return queued{}, err
-	}
-	defer r.Close()
-	return queued{path: path, header: *r.Header()}, nil
 }
 
 // checkInboxDirs makes sure files can move from dir into done/ and

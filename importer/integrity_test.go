@@ -28,7 +28,7 @@ func TestLostTransactionCommitsNothing(t *testing.T) {
 		`INSERT INTO victim (id) VALUES (1), (2)`,
 		`CREATE TABLE after_rollback (id INT PRIMARY KEY)`,
 		`CREATE TABLE ballast (id INT PRIMARY KEY)`)
-	sess, err := openSession(ctx, master.db.DB, "nyc", nil, &Options{})
+	sess, err := openSession(ctx, master.db.DB, "nyc", &Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

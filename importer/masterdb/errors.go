@@ -1,33 +1,37 @@
-package importer
+package masterdb
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-	"tributary/internal/database"
 
 	"github.com/go-sql-driver/mysql"
+
+	"tributary/importer/reject"
+	"tributary/internal/database"
 )
 
-// serverError is a server error with its message rewritten so that it never
+// ServerError is a server error with its message rewritten so that it never
 // holds a row's values (MySQL quotes them in some messages: "Duplicate
 // entry 'ann@example.org' for key ..."). It still unwraps to the driver's
 // error, so database.IsRetryable and errors.As keep working.
-type serverError struct {
+type ServerError struct {
 	number uint16
 	msg    string
 	data   bool // the master cannot store the file's value: reject the file
 	orig   error
 }
 
-func (e *serverError) Error() string { return fmt.Sprintf("server error %d: %s", e.number, e.msg) }
+// Number is the server's error number.
+func (e *ServerError) Number() uint16 { return e.number }
 
-func (e *serverError) Unwrap() []error {
+func (e *ServerError) Error() string { return fmt.Sprintf("server error %d: %s", e.number, e.msg) }
+
+func (e *ServerError) Unwrap() []error {
 	if e.data {
-		return []error{ErrData, e.orig}
+		return []error{reject.ErrData, e.orig}
 	}
 	return []error{e.orig}
 }
@@ -39,7 +43,7 @@ var (
 )
 
 // dataErrors are server errors that mean "this value does not fit this
-// master": retrying cannot help, the file is rejected.
+// master": retrying cannot help, the file is rejected (reject.ErrData).
 var dataErrors = map[uint16]bool{
 	1048: true, // column cannot be null
 	1062: true, // duplicate entry
@@ -56,18 +60,20 @@ var dataErrors = map[uint16]bool{
 	4025: true, // CHECK constraint failed
 }
 
-// sqlError rewrites a driver error for messages; other errors pass through.
-func sqlError(err error) error {
+// SQLError rewrites a driver error so that its message holds no value of
+// a row; other errors pass through.
+func SQLError(err error) error {
 	var my *mysql.MySQLError
-	if err == nil || !errors.As(err, &my) {
+	var done *ServerError
+	if err == nil || errors.As(err, &done) || !errors.As(err, &my) {
 		return err
 	}
-	return &serverError{number: my.Number, msg: scrubMessage(my.Number, my.Message), data: dataErrors[my.Number], orig: err}
+	return &ServerError{number: my.Number, msg: ScrubMessage(my.Number, my.Message), data: dataErrors[my.Number], orig: err}
 }
 
-// scrubMessage keeps identifiers (columns, keys, constraints) and drops
+// ScrubMessage keeps identifiers (columns, keys, constraints) and drops
 // anything that may be a value.
-func scrubMessage(number uint16, msg string) string {
+func ScrubMessage(number uint16, msg string) string {
 	switch number {
 	case 1048, 1264, 1265, 1364, 1406, 1451, 1452, 4025:
 		return msg // these name columns or constraints, never values
@@ -107,42 +113,16 @@ func keepIdentifier(msg string) func(string) string {
 	}
 }
 
-// interrupted reports whether err comes from the context being cancelled,
-// either directly or as the driver's broken connection after it.
-func interrupted(ctx context.Context, err error) bool {
-	return err != nil && (errors.Is(err, context.Canceled) || ctx.Err() != nil)
+// StatementRefused reports an error after which the transaction goes on:
+// the server refused one statement's values (a unique key, strict mode, a
+// foreign key) and rolled back that statement alone. A deadlock, a lock
+// wait timeout or a lost connection is not one: nothing may follow those.
+func StatementRefused(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && dataErrors[database.ErrorNumber(err)]
 }
 
-// warningCodes are the notes and warnings a write gives when the master
-// stored something other than the file's value (rounded a DECIMAL, cut a
-// fraction of a second): strict mode makes most of them errors, not all.
-var warningCodes = map[uint16]bool{1264: true, 1265: true, 1292: true, 1366: true, 1406: true, 1301: true, 1048: true}
-
-// checkWarnings rejects the file when the last write was not exact. It is
-// used only when the child's schema differs from the master's (their
-// fingerprints differ): with identical column types no value can change.
-func (f *fileRun) checkWarnings(ctx context.Context, table string) error {
-	if !f.exact {
-		return nil
-	}
-	var n int
-	if err := f.tx.QueryRowContext(ctx, "SELECT @@warning_count").Scan(&n); err != nil || n == 0 {
-		return sqlError(err)
-	}
-	rows, err := f.tx.QueryContext(ctx, "SHOW WARNINGS")
-	if err != nil {
-		return sqlError(err)
-	}
-	return sqlError(database.ScanRows(rows, func(rows *sql.Rows) error {
-		var level, msg string
-		var code uint16
-		if err := rows.Scan(&level, &code, &msg); err != nil {
-			return err
-		}
-		if warningCodes[code] {
-			return rejectf(ErrData, "table %s: the master cannot store a value of the file exactly (%s %d: %s); the child's and the master's column types differ",
-				table, strings.ToLower(level), code, scrubMessage(code, msg))
-		}
-		return nil
-	}))
+// IsUniqueConflict reports a duplicate-key error of the server.
+func IsUniqueConflict(err error) bool {
+	var se *ServerError
+	return errors.As(err, &se) && se.number == 1062
 }

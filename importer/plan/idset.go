@@ -1,4 +1,4 @@
-package importer
+package plan
 
 import (
 	"cmp"
@@ -7,19 +7,20 @@ import (
 	"sort"
 )
 
-// idSet is a set of IDs of one table (the master IDs a file carries, the
+// IDSet is a set of IDs of one table (the master IDs a file carries, the
 // child IDs it names), added while the file is applied and looked up
 // afterwards. It keeps runs of consecutive IDs rather than each ID: the
 // rows a full import inserts get their IDs from one auto-increment, so a
 // million of them make a handful of runs instead of 8 MB, and the memory
 // of an import stops growing with the size of its file for them.
-type idSet struct {
+type IDSet struct {
 	runs [][2]int64 // [first, last]; sorted, disjoint and apart once sealed
 	// unsealed: an ID below the last run was added since the last seal.
 	unsealed bool
 }
 
-func (s *idSet) add(id int64) {
+// Add puts id in the set.
+func (s *IDSet) Add(id int64) {
 	if n := len(s.runs); n > 0 {
 		last := &s.runs[n-1]
 		switch {
@@ -35,8 +36,8 @@ func (s *idSet) add(id int64) {
 	s.runs = append(s.runs, [2]int64{id, id})
 }
 
-// seal sorts the runs and merges those that overlap or touch.
-func (s *idSet) seal() {
+// Seal sorts the runs and merges those that overlap or touch.
+func (s *IDSet) Seal() {
 	if s == nil || !s.unsealed {
 		return
 	}
@@ -54,23 +55,25 @@ func (s *idSet) seal() {
 	s.unsealed = false
 }
 
-func (s *idSet) has(id int64) bool {
+// Has reports whether id is in the set; a nil set is empty.
+func (s *IDSet) Has(id int64) bool {
 	if s == nil {
 		return false
 	}
-	s.seal()
+	s.Seal()
 	i := sort.Search(len(s.runs), func(i int) bool { return s.runs[i][1] >= id })
 	return i < len(s.runs) && s.runs[i][0] <= id
 }
 
-func (s *idSet) empty() bool { return s == nil || len(s.runs) == 0 }
+// Empty reports whether the set holds no ID.
+func (s *IDSet) Empty() bool { return s == nil || len(s.runs) == 0 }
 
-// ids lists the set in ascending order.
-func (s *idSet) ids() []int64 {
+// IDs lists the set in ascending order.
+func (s *IDSet) IDs() []int64 {
 	if s == nil {
 		return nil
 	}
-	s.seal()
+	s.Seal()
 	var out []int64
 	for _, r := range s.runs {
 		for id := r[0]; ; id++ {
@@ -81,4 +84,14 @@ func (s *idSet) ids() []int64 {
 		}
 	}
 	return out
+}
+
+// SetOf returns the set of table in m, made when missing.
+func SetOf(m map[string]*IDSet, table string) *IDSet {
+	s := m[table]
+	if s == nil {
+		s = &IDSet{}
+		m[table] = s
+	}
+	return s
 }

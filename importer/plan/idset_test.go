@@ -1,4 +1,4 @@
-package importer
+package plan
 
 import (
 	"math"
@@ -13,7 +13,7 @@ import (
 func TestIDSetAgreesWithAPlainSet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 500 {
-		var s idSet
+		var s IDSet
 		model := map[int64]bool{}
 		span := int64(1 + rng.IntN(200))
 		for range rng.IntN(300) {
@@ -24,15 +24,15 @@ func TestIDSetAgreesWithAPlainSet(t *testing.T) {
 			default:
 				id = rng.Int64N(span) - span/4
 			}
-			s.add(id)
+			s.Add(id)
 			model[id] = true
 			if rng.IntN(50) == 0 {
-				s.seal() // adding after a seal must keep working
+				s.Seal() // adding after a seal must keep working
 			}
 		}
 		for id := -span; id <= 2*span; id++ {
-			if s.has(id) != model[id] {
-				t.Fatalf("round %d: has(%d) = %v, want %v (runs %v)", round, id, s.has(id), model[id], s.runs)
+			if s.Has(id) != model[id] {
+				t.Fatalf("round %d: has(%d) = %v, want %v (runs %v)", round, id, s.Has(id), model[id], s.runs)
 			}
 		}
 		want := make([]int64, 0, len(model))
@@ -40,7 +40,7 @@ func TestIDSetAgreesWithAPlainSet(t *testing.T) {
 			want = append(want, id)
 		}
 		slices.Sort(want)
-		if got := s.ids(); !slices.Equal(got, want) {
+		if got := s.IDs(); !slices.Equal(got, want) {
 			t.Fatalf("round %d: ids() = %v, want %v", round, got, want)
 		}
 		for i := 1; i < len(s.runs); i++ {
@@ -53,30 +53,30 @@ func TestIDSetAgreesWithAPlainSet(t *testing.T) {
 
 // A million consecutive IDs, as a full import inserts them, take one run.
 func TestIDSetKeepsConsecutiveIDsAsOneRun(t *testing.T) {
-	var s idSet
+	var s IDSet
 	for id := int64(1); id <= 1_000_000; id++ {
-		s.add(id)
+		s.Add(id)
 	}
-	if len(s.runs) != 1 || !s.has(1) || !s.has(1_000_000) || s.has(0) || s.has(1_000_001) {
+	if len(s.runs) != 1 || !s.Has(1) || !s.Has(1_000_000) || s.Has(0) || s.Has(1_000_001) {
 		t.Fatalf("runs = %v", s.runs)
 	}
 }
 
 func TestIDSetAtTheEdgesOfInt64(t *testing.T) {
-	var s idSet
+	var s IDSet
 	for _, id := range []int64{math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1} {
-		s.add(id)
+		s.Add(id)
 	}
 	for _, id := range []int64{math.MaxInt64, math.MaxInt64 - 1, math.MinInt64, math.MinInt64 + 1} {
-		if !s.has(id) {
+		if !s.Has(id) {
 			t.Errorf("has(%d) = false", id)
 		}
 	}
-	if s.has(0) || len(s.runs) != 2 {
+	if s.Has(0) || len(s.runs) != 2 {
 		t.Fatalf("runs = %v", s.runs)
 	}
-	var nilSet *idSet
-	if nilSet.has(1) || !nilSet.empty() || nilSet.ids() != nil {
+	var nilSet *IDSet
+	if nilSet.Has(1) || !nilSet.Empty() || nilSet.IDs() != nil {
 		t.Fatal("a nil set must be empty")
 	}
 }

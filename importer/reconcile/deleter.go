@@ -1,14 +1,39 @@
-package importer
+// Package reconcile makes the master's rows of a prefix agree with what a
+// file says is gone (DESIGN.md section 5, steps 5 and 6): track rows
+// outside the live ranges, owned rows missing from their owner's set,
+// snapshot rows the file does not carry, a full file's every row it does
+// not carry; and whatever deleting those took along on the child (owned
+// rows, ON DELETE CASCADE and SET NULL). Deletions normally run after the
+// upserts (After, from what the first pass carried); before them when the
+// file is applied with its deletions first (First) or when that provably
+// ends the same (Early); --rebuild deletes everything first (Rebuild).
+// CheckMassDelete refuses a file that deletes too much of a prefix.
+package reconcile
 
 import (
 	"context"
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
+	"tributary/importer/masterdb"
+	"tributary/importer/plan"
+	"tributary/importer/reject"
+	"tributary/importer/repair"
+	"tributary/importer/write"
+	"tributary/mapping"
 	"tributary/schema"
 )
+
+// Target is what deletions run against: the file's transaction and its
+// prefix's mapping, the file's plan and what the master's triggers do. It
+// holds no state of its own; each step returns what it deleted.
+type Target struct {
+	Tx    *masterdb.Tx
+	Store *mapping.Store
+	Plan  *plan.Plan
+	Facts *repair.Facts
+}
 
 // deleter gathers the master rows a file deletes, follows what deleting
 // them did on the child (owned rows go with their owner; ON DELETE CASCADE
@@ -17,14 +42,15 @@ import (
 // own foreign keys to do this, so no mapping row is ever left pointing at
 // a row that a foreign key removed behind its back.
 type deleter struct {
-	f       *fileRun
+	Target
 	ids     map[string]map[int64]bool   // mapped tables: master IDs
 	keys    map[string]map[string][]any // composite tables: encoded key -> key
 	queue   []deleteWork
 	setNull map[nullTarget][]int64
-	// protect: a row the file carries must not be deleted; if it would be,
-	// the file contradicts itself and is rejected.
-	protect bool
+	// carried, when set, is what the file carries: such a row must not be
+	// deleted; if it would be, the file contradicts itself and is rejected.
+	carried *write.Carried
+	counts  plan.Counts
 }
 
 type deleteWork struct {
@@ -35,8 +61,9 @@ type deleteWork struct {
 
 type nullTarget struct{ table, column string }
 
-func newDeleter(f *fileRun, protect bool) *deleter {
-	return &deleter{f: f, ids: map[string]map[int64]bool{}, keys: map[string]map[string][]any{}, setNull: map[nullTarget][]int64{}, protect: protect}
+func (t Target) deleter(carried *write.Carried) *deleter {
+	return &deleter{Target: t, ids: map[string]map[int64]bool{}, keys: map[string]map[string][]any{},
+		setNull: map[nullTarget][]int64{}, carried: carried, counts: plan.Counts{}}
 }
 
 // addMapped queues master IDs of a mapped table for deletion.
@@ -51,8 +78,8 @@ func (d *deleter) addMapped(table string, ids []int64, why string) error {
 		if set[id] {
 			continue
 		}
-		if d.protect && d.f.sent[table].has(id) {
-			return rejectf(ErrInconsistent, "table %s: master ID %d is in the file but would be deleted (%s): the file contradicts itself; run `tributary export --full` on the child", table, id, why)
+		if d.carried != nil && d.carried.Sent[table].Has(id) {
+			return reject.Errorf(reject.ErrInconsistent, "table %s: master ID %d is in the file but would be deleted (%s): the file contradicts itself; run `tributary export --full` on the child", table, id, why)
 		}
 		set[id] = true
 		fresh = append(fresh, id)
@@ -71,13 +98,44 @@ func (d *deleter) addComposite(table string, keys [][]any, why string) error {
 		d.keys[table] = set
 	}
 	for _, k := range keys {
-		enc := encodeKey(k)
-		if d.protect && d.f.sentKeys[table][enc] {
-			return rejectf(ErrInconsistent, "table %s: a row is in the file but would be deleted (%s): the file contradicts itself; run `tributary export --full` on the child", table, why)
+		enc := plan.EncodeKey(k)
+		if d.carried != nil && d.carried.SentKeys[table][enc] {
+			return reject.Errorf(reject.ErrInconsistent, "table %s: a row is in the file but would be deleted (%s): the file contradicts itself; run `tributary export --full` on the child", table, why)
 		}
 		set[enc] = k
 	}
 	return nil
+}
+
+// addFound queues rows read back by their key columns.
+func (d *deleter) addFound(r *schema.Table, found [][]any, why string) error {
+	if !r.Mapped {
+		return d.addComposite(r.Name, found, why)
+	}
+	ids := make([]int64, 0, len(found))
+	for _, k := range found {
+		id, err := plan.AsInt64(k[0])
+		if err != nil {
+			return fmt.Errorf("table %s: %w", r.Name, err)
+		}
+		ids = append(ids, id)
+	}
+	return d.addMapped(r.Name, ids, why)
+}
+
+// empty reports whether nothing is queued.
+func (d *deleter) empty() bool {
+	for _, ids := range d.ids {
+		if len(ids) > 0 {
+			return false
+		}
+	}
+	for _, keys := range d.keys {
+		if len(keys) > 0 {
+			return false
+		}
+	}
+	return len(d.setNull) == 0
 }
 
 // expand follows every queued deletion to the rows it takes along.
@@ -85,7 +143,7 @@ func (d *deleter) expand(ctx context.Context) error {
 	for len(d.queue) > 0 {
 		w := d.queue[0]
 		d.queue = d.queue[1:]
-		for _, r := range d.f.plan.s.Tables {
+		for _, r := range d.Plan.Schema.Tables {
 			for _, ref := range r.Refs {
 				if err := d.follow(ctx, w, r, ref); err != nil {
 					return err
@@ -108,7 +166,11 @@ func (d *deleter) follow(ctx context.Context, w deleteWork, r *schema.Table, ref
 		if owned {
 			why = fmt.Sprintf("its owner, a %s row, is deleted", w.table)
 		}
-		return d.referencing(ctx, r, ref, w.table, w.ids, why)
+		found, err := d.rowsReferencing(ctx, r, ref, w.table, w.ids)
+		if err != nil {
+			return fmt.Errorf("find %s rows referencing deleted %s rows: %w", r.Name, w.table, err)
+		}
+		return d.addFound(r, found, why)
 	case ref.OnDelete == "SET NULL" && !ref.Polymorphic():
 		key := nullTarget{r.Name, ref.Column}
 		d.setNull[key] = append(d.setNull[key], w.ids...)
@@ -116,105 +178,49 @@ func (d *deleter) follow(ctx context.Context, w deleteWork, r *schema.Table, ref
 	return nil
 }
 
-// referencing queues the rows of r whose column ref points at ids of target.
-func (d *deleter) referencing(ctx context.Context, r *schema.Table, ref *schema.Reference, target string, ids []int64, why string) error {
-	found, err := d.f.rowsReferencing(ctx, r, ref, target, ids)
-	if err != nil {
-		return fmt.Errorf("find %s rows referencing deleted %s rows: %w", r.Name, target, err)
-	}
-	return d.addFound(r, found, why)
-}
-
 // rowsReferencing returns the keys of t's rows whose column ref points at
 // one of ids of table target (a polymorphic column: with target named by
 // its discriminator).
-func (f *fileRun) rowsReferencing(ctx context.Context, t *schema.Table, ref *schema.Reference, target string, ids []int64) ([][]any, error) {
+func (t Target) rowsReferencing(ctx context.Context, table *schema.Table, ref *schema.Reference, target string, ids []int64) ([][]any, error) {
 	var found [][]any
-	err := padded(ids, func(size int, args []any) error {
+	err := masterdb.Padded(ids, func(chunk []any) error {
 		var q string
+		var args []any
 		var err error
 		if ref.Polymorphic() {
-			q, err = selectPolySQL(t.Name, t.Key, ref.TableFrom, ref.Column, size)
+			q, args, err = masterdb.SelectPolyIn(table.Name, table.Key, ref.Column, chunk, ref.TableFrom, target)
 		} else {
-			q, err = selectInSQL(t.Name, t.Key, ref.Column, size)
+			q, args, err = masterdb.SelectIn(table.Name, table.Key, ref.Column, chunk)
 		}
 		if err != nil {
 			return err
 		}
-		if ref.Polymorphic() {
-			args = append(args, target)
-		}
-		return f.query(ctx, q, args, scanKey(len(t.Key), &found))
+		return t.Tx.Query(ctx, q, args, masterdb.ScanKey(len(table.Key), &found))
 	})
 	return found, err
-}
-
-// addFound queues rows read back by their key columns.
-func (d *deleter) addFound(r *schema.Table, found [][]any, why string) error {
-	if !r.Mapped {
-		return d.addComposite(r.Name, found, why)
-	}
-	ids := make([]int64, 0, len(found))
-	for _, k := range found {
-		id, err := asInt64(k[0])
-		if err != nil {
-			return fmt.Errorf("table %s: %w", r.Name, err)
-		}
-		ids = append(ids, id)
-	}
-	return d.addMapped(r.Name, ids, why)
-}
-
-// scanKey returns a row callback that collects key tuples into out.
-func scanKey(n int, out *[][]any) func(scan func(...any) error) error {
-	return func(scan func(...any) error) error {
-		key := make([]any, n)
-		ptrs := make([]any, n)
-		for i := range key {
-			ptrs[i] = &key[i]
-		}
-		if err := scan(ptrs...); err != nil {
-			return err
-		}
-		*out = append(*out, key)
-		return nil
-	}
-}
-
-func asInt64(v any) (int64, error) {
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case uint64:
-		return int64(x), nil
-	case []byte:
-		var n int64
-		_, err := fmt.Sscan(string(x), &n)
-		return n, err
-	}
-	return 0, fmt.Errorf("unexpected key value of type %T", v)
 }
 
 // execute runs the deletions: first the SET NULL effects, then breaks
 // cycles by clearing deferred references of doomed rows, then deletes each
 // table's rows (and mappings) in reverse apply order, children first, so
-// the master's foreign-key checks stay satisfied throughout.
-func (d *deleter) execute(ctx context.Context) error {
+// the master's foreign-key checks stay satisfied throughout. It returns
+// the rows deleted per table.
+func (d *deleter) execute(ctx context.Context) (plan.Counts, error) {
 	if err := d.runSetNull(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	tables := d.f.plan.s.Tables
+	tables := d.Plan.Schema.Tables
 	for _, t := range tables {
 		if err := d.clearDeferred(ctx, t); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for i := len(tables) - 1; i >= 0; i-- {
 		if err := d.deleteTable(ctx, tables[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return d.counts, nil
 }
 
 func (d *deleter) runSetNull(ctx context.Context) error {
@@ -229,12 +235,12 @@ func (d *deleter) runSetNull(ctx context.Context) error {
 		return targets[i].column < targets[j].column
 	})
 	for _, k := range targets {
-		err := padded(d.setNull[k], func(size int, args []any) error {
-			q, err := setNullInSQL(k.table, []string{k.column}, k.column, size)
+		err := masterdb.Padded(d.setNull[k], func(chunk []any) error {
+			q, args, err := masterdb.SetNullIn(k.table, []string{k.column}, k.column, chunk, d.Facts.AutoUpdate(k.table))
 			if err != nil {
 				return err
 			}
-			_, err = d.f.exec(ctx, d.keepAuto(q, k.table, []string{k.column}), args)
+			_, err = d.Tx.Exec(ctx, q, args)
 			return err
 		})
 		if err != nil {
@@ -257,12 +263,12 @@ func (d *deleter) clearDeferred(ctx context.Context, t *schema.Table) error {
 	if len(cols) == 0 || len(ids) == 0 || !t.Mapped {
 		return nil
 	}
-	err := padded(ids, func(size int, args []any) error {
-		q, err := setNullInSQL(t.Name, cols, t.Key[0], size)
+	err := masterdb.Padded(ids, func(chunk []any) error {
+		q, args, err := masterdb.SetNullIn(t.Name, cols, t.Key[0], chunk, d.Facts.AutoUpdate(t.Name))
 		if err != nil {
 			return err
 		}
-		_, err = d.f.exec(ctx, d.keepAuto(q, t.Name, cols), args)
+		_, err = d.Tx.Exec(ctx, q, args)
 		return err
 	})
 	if err != nil {
@@ -280,22 +286,22 @@ func (d *deleter) deleteTable(ctx context.Context, t *schema.Table) error {
 		return nil
 	}
 	var deleted int64
-	err := padded(ids, func(size int, args []any) error {
-		q, err := deleteInSQL(t.Name, t.Key[0], size)
+	err := masterdb.Padded(ids, func(chunk []any) error {
+		q, args, err := masterdb.DeleteIn(t.Name, t.Key[0], chunk)
 		if err != nil {
 			return err
 		}
-		n, err := d.f.exec(ctx, q, args)
+		n, err := d.Tx.Exec(ctx, q, args)
 		deleted += n
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("table %s: delete: %w", t.Name, err)
 	}
-	if _, err := d.f.store.DeleteMaster(ctx, t.Name, ids); err != nil {
+	if _, err := d.Store.DeleteMaster(ctx, t.Name, ids); err != nil {
 		return err
 	}
-	d.f.tableStats(t.Name).Deleted += deleted
+	d.counts.Of(t.Name).Deleted += deleted
 	return nil
 }
 
@@ -314,29 +320,20 @@ func (d *deleter) deleteComposite(ctx context.Context, t *schema.Table) error {
 		keys[i] = set[enc]
 	}
 	var deleted int64
-	err := paddedKeys(keys, func(size int, args []any) error {
-		q, err := deleteKeysSQL(t.Name, t.Key, size)
+	err := masterdb.PaddedKeys(keys, func(chunk [][]any) error {
+		q, args, err := masterdb.DeleteKeys(t.Name, t.Key, chunk)
 		if err != nil {
 			return err
 		}
-		n, err := d.f.exec(ctx, q, args)
+		n, err := d.Tx.Exec(ctx, q, args)
 		deleted += n
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("table %s: delete: %w", t.Name, err)
 	}
-	d.f.tableStats(t.Name).Deleted += deleted
+	d.counts.Of(t.Name).Deleted += deleted
 	return nil
-}
-
-// keepAuto makes a partial UPDATE leave the table's ON UPDATE
-// CURRENT_TIMESTAMP columns alone, as the child's foreign-key actions do.
-func (d *deleter) keepAuto(q, table string, setting []string) string {
-	if keep := d.f.facts.keepAutoUpdate(table, setting); keep != "" {
-		return strings.Replace(q, " WHERE ", keep+" WHERE ", 1)
-	}
-	return q
 }
 
 func sortedIDs(set map[int64]bool) []int64 {

@@ -1,13 +1,15 @@
-package importer
+package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"tributary/importer/plan"
+	"tributary/importer/reject"
 	"tributary/internal/exitcode"
+	"tributary/schema"
 )
 
 // DefaultMaxDelete is the share of a table's rows of a prefix that one
@@ -53,10 +55,6 @@ func (l DeleteLimit) allows(n, held int64) bool {
 	return n <= deleteFloor || l.Percent() >= 100 || float64(n) <= float64(held)*l.Percent()/100
 }
 
-// ErrMassDelete: the file would delete more of a prefix's rows than
-// --max-delete allows.
-var ErrMassDelete = errors.New("mass deletion refused")
-
 // TableDeletion is what a refused file would have deleted in one table.
 type TableDeletion struct {
 	Table   string
@@ -73,7 +71,8 @@ type MassDeleteError struct {
 	// Command renders the command line that applies the file at path
 	// anyway; nil when the caller gave none (Options.ApplyAnyway).
 	Command func(path string) string
-	path    string
+	// Path is the refused file's.
+	Path string
 }
 
 func (e *MassDeleteError) Error() string {
@@ -83,7 +82,7 @@ func (e *MassDeleteError) Error() string {
 	}
 	msg := fmt.Sprintf("the file would delete %s that prefix %s holds on the master, more than --max-delete %s allows. The child may have lost its data (restored from an empty or old backup, or an export of the wrong database). If it really deleted these rows, apply the file anyway",
 		strings.Join(parts, ", "), e.Prefix, e.Limit)
-	if cmd := e.applyAnyway(e.path); cmd != "" {
+	if cmd := e.applyAnyway(e.Path); cmd != "" {
 		return msg + ": " + cmd
 	}
 	return msg + " with --max-delete 100%"
@@ -96,8 +95,8 @@ func (e *MassDeleteError) applyAnyway(path string) string {
 	return e.Command(path)
 }
 
-// Unwrap makes the error an ErrMassDelete.
-func (e *MassDeleteError) Unwrap() error { return ErrMassDelete }
+// Unwrap makes the error a reject.ErrMassDelete.
+func (e *MassDeleteError) Unwrap() error { return reject.ErrMassDelete }
 
 func share(n, of int64) string {
 	if of <= 0 {
@@ -106,71 +105,75 @@ func share(n, of int64) string {
 	return strconv.FormatFloat(float64(n)*100/float64(of), 'f', 0, 64) + "%"
 }
 
-// checkMassDelete refuses the file when it deletes more of a table's rows
+// MassDelete is what CheckMassDelete judges a file by.
+type MassDelete struct {
+	Limit DeleteLimit
+	// Counts are the rows the file changed, per table, every pass's.
+	Counts plan.Counts
+	// Rebuilt, when set, is what --rebuild deleted first: the file then
+	// loses only what it does not insert again.
+	Rebuilt *Rebuilt
+	// Command and Path fill the error's command line (MassDeleteError).
+	Command func(path string) string
+	Path    string
+}
+
+// CheckMassDelete refuses the file when it deletes more of a table's rows
 // than the limit allows. It runs after every deletion of the file, inside
 // its transaction, so the refusal rolls everything back. The rows the
 // prefix held are counted only for a table past the floor, so an ordinary
 // file pays nothing for the check.
-func (f *fileRun) checkMassDelete(ctx context.Context) error {
-	limit := f.opts.MaxDelete
-	if limit.Percent() >= 100 {
+func (t Target) CheckMassDelete(ctx context.Context, m MassDelete) error {
+	if m.Limit.Percent() >= 100 {
 		return nil
 	}
 	var over []TableDeletion
-	for _, t := range f.plan.s.Tables {
-		st := f.stats[t.Name]
-		if st == nil {
+	for _, tab := range t.Plan.Schema.Tables {
+		tc := m.Counts[tab.Name]
+		if tc == nil {
 			continue
 		}
-		lost := st.Deleted
-		if f.rebuilt {
+		lost := tc.Deleted
+		if m.Rebuilt != nil {
 			// --rebuild deletes every row and inserts the file's again:
 			// what it loses is what does not come back.
-			lost -= st.Inserted
+			lost -= tc.Inserted
 		}
 		if lost <= deleteFloor {
 			continue
 		}
-		held, err := f.heldBefore(ctx, t.Name, st)
+		held, err := t.heldBefore(ctx, tab, tc, m.Rebuilt)
 		if err != nil {
 			return err
 		}
-		if !limit.allows(lost, held) {
-			over = append(over, TableDeletion{Table: t.Name, Deleted: lost, Held: held})
+		if !m.Limit.allows(lost, held) {
+			over = append(over, TableDeletion{Table: tab.Name, Deleted: lost, Held: held})
 		}
 	}
 	if len(over) == 0 {
 		return nil
 	}
-	return &MassDeleteError{Prefix: f.plan.header.Prefix, Limit: limit, Tables: over, Command: f.opts.ApplyAnyway, path: f.path}
+	return &MassDeleteError{Prefix: t.Plan.Header.Prefix, Limit: m.Limit, Tables: over, Command: m.Command, Path: m.Path}
 }
 
 // heldBefore counts the rows the prefix held in table before the file:
 // what it holds now, less what the file added, plus what it removed.
-func (f *fileRun) heldBefore(ctx context.Context, table string, st *TableStats) (int64, error) {
-	if n, ok := f.held[table]; ok {
-		return n, nil // counted by --rebuild before it deleted them
+func (t Target) heldBefore(ctx context.Context, table *schema.Table, tc *plan.TableCounts, rebuilt *Rebuilt) (int64, error) {
+	if rebuilt != nil {
+		if n, ok := rebuilt.Held[table.Name]; ok {
+			return n, nil // counted by --rebuild before it deleted them
+		}
 	}
-	t, _ := f.plan.s.Table(table)
-	if t.Mapped {
-		now, err := f.store.Count(ctx, table)
+	if table.Mapped {
+		now, err := t.Store.Count(ctx, table.Name)
 		if err != nil {
 			return 0, err
 		}
-		return now - f.store.Added(table), nil
+		return now - t.Store.Added(table.Name), nil
 	}
-	now, err := f.prefixRowCount(ctx, t)
+	now, err := t.prefixRowCount(ctx, table)
 	if err != nil {
 		return 0, err
 	}
-	return now - st.Inserted + st.Deleted, nil
-}
-
-// massDeleteOf returns the MassDeleteError inside err, if any.
-func massDeleteOf(err error) *MassDeleteError {
-	var md *MassDeleteError
-	if errors.As(err, &md) {
-		return md
-	}
-	return nil
+	return now - tc.Inserted + tc.Deleted, nil
 }

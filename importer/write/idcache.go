@@ -1,8 +1,7 @@
-package importer
+package write
 
 import (
 	"context"
-	"database/sql"
 	"math"
 
 	"tributary/mapping"
@@ -18,12 +17,12 @@ const absent = math.MinInt64
 // file; the 1.07M rows of the benchmark's full file fit without a reset.
 const defaultCacheLimit = 2_000_000
 
-// idCache remembers, within one file's transaction, what the mapping table
+// IDCache remembers, within one file's transaction, what the mapping table
 // says, so that a row referenced by many rows is looked up once and rows
 // inserted by this file never need a look-up at all. Every mapping this
 // import writes goes through put, so the cache never disagrees with the
 // table while the transaction runs.
-type idCache struct {
+type IDCache struct {
 	store *mapping.Store
 	known map[string]map[int64]int64
 	// empty: the entity had no mapping when the file started, so anything
@@ -33,21 +32,23 @@ type idCache struct {
 	limit int
 }
 
-func newIDCache(store *mapping.Store, limit int) *idCache {
+// NewIDCache returns an empty cache of store's mappings, bounded by limit
+// IDs (0: the default).
+func NewIDCache(store *mapping.Store, limit int) *IDCache {
 	if limit <= 0 {
 		limit = defaultCacheLimit
 	}
-	return &idCache{store: store, limit: limit, known: map[string]map[int64]int64{}, empty: map[string]bool{}}
+	return &IDCache{store: store, limit: limit, known: map[string]map[int64]int64{}, empty: map[string]bool{}}
 }
 
-// get returns the master ID of a child ID already resolved.
-func (c *idCache) get(entity string, child int64) (int64, bool) {
+// Get returns the master ID of a child ID already resolved.
+func (c *IDCache) Get(entity string, child int64) (int64, bool) {
 	m, ok := c.known[entity][child]
 	return m, ok && m != absent
 }
 
-// put records a mapping the import has just written (or removed, with absent).
-func (c *idCache) put(entity string, child, master int64) {
+// Put records a mapping the import has just written.
+func (c *IDCache) Put(entity string, child, master int64) {
 	m := c.known[entity]
 	if m == nil {
 		m = map[int64]int64{}
@@ -60,15 +61,15 @@ func (c *idCache) put(entity string, child, master int64) {
 }
 
 // reset forgets everything, including which entities were empty.
-func (c *idCache) reset() {
+func (c *IDCache) reset() {
 	c.known = map[string]map[int64]int64{}
 	c.empty = map[string]bool{}
 	c.size = 0
 }
 
-// resolve makes sure every child ID asked for is known, asking the mapping
+// Resolve makes sure every child ID asked for is known, asking the mapping
 // table once per entity for those that are not.
-func (c *idCache) resolve(ctx context.Context, need map[string][]int64) error {
+func (c *IDCache) Resolve(ctx context.Context, need map[string][]int64) error {
 	total := 0
 	for _, ids := range need {
 		total += len(ids)
@@ -84,7 +85,7 @@ func (c *idCache) resolve(ctx context.Context, need map[string][]int64) error {
 	return nil
 }
 
-func (c *idCache) resolveEntity(ctx context.Context, entity string, ids []int64) error {
+func (c *IDCache) resolveEntity(ctx context.Context, entity string, ids []int64) error {
 	var missing []int64
 	seen := map[int64]bool{}
 	for _, id := range ids {
@@ -114,41 +115,10 @@ func (c *idCache) resolveEntity(ctx context.Context, entity string, ids []int64)
 	}
 	for _, id := range missing {
 		if m, ok := found[id]; ok {
-			c.put(entity, id, m)
+			c.Put(entity, id, m)
 		} else {
-			c.put(entity, id, absent)
+			c.Put(entity, id, absent)
 		}
 	}
 	return nil
-}
-
-// stmtCache prepares each statement once per transaction.
-type stmtCache struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
-}
-
-func newStmtCache(tx *sql.Tx) *stmtCache {
-	return &stmtCache{tx: tx, stmts: map[string]*sql.Stmt{}}
-}
-
-// get returns the prepared form of query. The number of distinct
-// statements is small (a few shapes per table), so nothing is evicted.
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := c.stmts[query]; ok {
-		return st, nil
-	}
-	st, err := c.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, sqlError(err)
-	}
-	c.stmts[query] = st
-	return st, nil
-}
-
-func (c *stmtCache) close() {
-	for q, st := range c.stmts {
-		st.Close()
-		delete(c.stmts, q)
-	}
 }

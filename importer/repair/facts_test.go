@@ -1,15 +1,20 @@
-package importer
+package repair
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"tributary/importer/internal/testschema"
+	"tributary/internal/dbtest"
+	"tributary/schema"
 )
 
 // TestAddTrigger: what import learns from one trigger of the master, in the
 // forms triggers take: one statement, or CiviCRM's BEGIN ... END block
 // (its exact spacing), and bodies whose effect cannot be read.
 func TestAddTrigger(t *testing.T) {
-	s := newSide(t).s
+	s := testSchema(t)
 	tests := []struct {
 		name, table, timing, body string
 		repair                    string // "table.col ..." learnt, in map order
@@ -46,7 +51,7 @@ func TestAddTrigger(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &masterFacts{autoUpdate: map[string][]string{}, repair: map[string][]string{}}
+			f := &Facts{autoUpdate: map[string][]string{}, repair: map[string][]string{}}
 			f.addTrigger(s, "trg", tt.table, tt.timing, tt.body)
 			var got []string
 			for _, tbl := range s.Tables {
@@ -62,4 +67,20 @@ func TestAddTrigger(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testSchema resolves the importer's test map on a new database.
+func testSchema(t *testing.T) *schema.Schema {
+	t.Helper()
+	db, _ := dbtest.NewDatabase(t)
+	dbtest.Exec(t, db, testschema.Statements...)
+	m, err := schema.ParseMap([]byte(testschema.Map), "test map")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := schema.Resolve(context.Background(), db, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -1,0 +1,114 @@
+package repair
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"tributary/importer/masterdb"
+	"tributary/importer/plan"
+	"tributary/schema"
+)
+
+// Values holds, per table, the file's values of the columns master
+// triggers assign, by master ID: what the first pass wrote, kept until the
+// file's writes are done and Restore gives them back. It is the first
+// pass's hand-off to the repair pass.
+type Values struct {
+	facts  *Facts
+	tables map[string]*tableValues
+}
+
+// tableValues are one table's values to give back.
+type tableValues struct {
+	idx   []int    // the columns' indexes in the table's plan
+	names []string // their names
+	rows  map[int64][]any
+}
+
+// NewValues starts gathering the values of the columns f's triggers assign.
+func NewValues(f *Facts) *Values {
+	return &Values{facts: f, tables: map[string]*tableValues{}}
+}
+
+// of returns the table's values, or nil when no trigger of the master
+// assigns its columns (only plain columns of mapped tables qualify).
+func (v *Values) of(tp *plan.Table) *tableValues {
+	if tv, ok := v.tables[tp.Table.Name]; ok {
+		return tv
+	}
+	var tv *tableValues
+	if tp.Table.Mapped && v.facts != nil {
+		for _, col := range v.facts.repair[tp.Table.Name] {
+			if i, ok := tp.Index[col]; ok && tp.Cols[i].Kind == plan.RefNone {
+				if tv == nil {
+					tv = &tableValues{rows: map[int64][]any{}}
+				}
+				tv.idx = append(tv.idx, i)
+				tv.names = append(tv.names, col)
+			}
+		}
+	}
+	v.tables[tp.Table.Name] = tv
+	return tv
+}
+
+// Remember keeps the written rows' values of the repaired columns; the
+// rows' master IDs must be known.
+func (v *Values) Remember(tp *plan.Table, rows []*plan.Row) {
+	tv := v.of(tp)
+	if tv == nil {
+		return
+	}
+	for _, r := range rows {
+		vals := make([]any, len(tv.idx))
+		for i, k := range tv.idx {
+			vals[i] = r.Vals[k]
+		}
+		tv.rows[r.Master] = vals
+	}
+}
+
+// repairsPerStatement bounds the rows one repair statement sets.
+const repairsPerStatement = 200
+
+// Restore gives the file's rows back the values that master triggers
+// overwrote while the file was applied, a few hundred rows per statement.
+// Tables go in reverse apply order: a repair is an UPDATE, which fires the
+// table's own triggers, and those touch the rows a table points at (a
+// phone's repair moves its contact's modified_date), so what they point
+// at is repaired after them.
+func Restore(ctx context.Context, tx *masterdb.Tx, s *schema.Schema, v *Values) error {
+	for _, t := range slices.Backward(s.Tables) {
+		tv := v.tables[t.Name]
+		if tv == nil || len(tv.rows) == 0 {
+			continue
+		}
+		ids := make([]int64, 0, len(tv.rows))
+		for id := range tv.rows {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for start := 0; start < len(ids); start += repairsPerStatement {
+			chunk := ids[start:min(start+repairsPerStatement, len(ids))]
+			if err := v.restore(ctx, tx, t, tv, chunk); err != nil {
+				return fmt.Errorf("table %s: restore columns that master triggers changed: %w", t.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (v *Values) restore(ctx context.Context, tx *masterdb.Tx, t *schema.Table, tv *tableValues, ids []int64) error {
+	keys := make([]any, len(ids))
+	vals := make([][]any, len(ids))
+	for i, id := range ids {
+		keys[i], vals[i] = id, tv.rows[id]
+	}
+	q, args, err := masterdb.UpdateCase(t.Name, t.Key[0], tv.names, keys, vals, v.facts.AutoUpdate(t.Name))
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, q, args)
+	return err
+}
