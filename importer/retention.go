@@ -109,3 +109,6 @@ func appliedBefore(ctx context.Context, db mapping.Querier, path string, cutoff 
 	}
 	return true, "", nil
 }
+
+// short is a checksum's first 12 digits, for messages.
+func short(sha string) string { return sha[:min(len(sha), 12)] }
