@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"tributary/internal/compare"
 	"tributary/internal/exitcode"
 	"tributary/schema"
+	"tributary/verify"
 )
 
 type checkOptions struct {
@@ -170,7 +170,7 @@ func sharedProblems(ctx context.Context, child, master *sqlx.DB, tables []string
 	var problems []schema.Problem
 	var notes []string
 	for _, table := range tables {
-		diffs, err := compare.Shared(ctx, child.DB, master.DB, table)
+		diffs, err := verify.Shared(ctx, child.DB, master.DB, table)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -178,9 +178,9 @@ func sharedProblems(ctx context.Context, child, master *sqlx.DB, tables []string
 		extra := 0
 		for _, d := range diffs {
 			switch d.Kind {
-			case compare.Missing:
+			case verify.Missing:
 				missing = append(missing, d.Key)
-			case compare.Changed:
+			case verify.Changed:
 				changed = append(changed, d.Key+" ("+strings.Join(d.Columns, ", ")+")")
 			default:
 				extra++

@@ -12,11 +12,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"tributary/internal/compare"
 	"tributary/internal/exitcode"
 	"tributary/mapping"
 	"tributary/schema"
 	"tributary/syncfile"
+	"tributary/verify"
 )
 
 type verifyOptions struct {
@@ -163,7 +163,7 @@ func runVerify(ctx context.Context, c *cobra.Command, opts *verifyOptions) error
 	begun := false
 	var shown int64
 	start := time.Now()
-	report, err := compare.Compare(ctx, child.DB, master.DB, s, opts.prefix, compare.Options{
+	report, err := verify.Compare(ctx, child.DB, master.DB, s, opts.prefix, verify.Options{
 		Chunk:     opts.chunk,
 		Checksums: true,
 		Keep:      opts.maxReport,
@@ -204,8 +204,8 @@ func contains(list []string, s string) bool {
 }
 
 // kindCounts totals a report's differences by kind.
-func kindCounts(r *compare.Report) map[string]int {
-	counts := map[string]int{string(compare.Missing): 0, string(compare.Extra): 0, string(compare.Changed): 0}
+func kindCounts(r *verify.Report) map[string]int {
+	counts := map[string]int{string(verify.Missing): 0, string(verify.Extra): 0, string(verify.Changed): 0}
 	for _, n := range r.Counts {
 		counts[string(n.Kind)] += int(n.Rows)
 	}
@@ -214,7 +214,7 @@ func kindCounts(r *compare.Report) map[string]int {
 
 // printVerify lists the differences as a table (IDs and column names
 // only), at most --max-report of them, then always the counts per table.
-func printVerify(w io.Writer, prefix string, r *compare.Report, took time.Duration) {
+func printVerify(w io.Writer, prefix string, r *verify.Report, took time.Duration) {
 	if r.Total == 0 {
 		fmt.Fprintf(w, "prefix %s: the master holds exactly the child's rows (compared in %.1f s)\n", prefix, took.Seconds())
 		return
@@ -227,7 +227,7 @@ func printVerify(w io.Writer, prefix string, r *compare.Report, took time.Durati
 			childID, masterID = d.Key, "-"
 		}
 		kind := string(d.Kind)
-		if d.Kind == compare.Changed {
+		if d.Kind == verify.Changed {
 			kind += ": " + strings.Join(d.Columns, ", ")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Table, childID, masterID, kind)
@@ -240,7 +240,7 @@ func printVerify(w io.Writer, prefix string, r *compare.Report, took time.Durati
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tMISSING\tEXTRA\tCHANGED")
 	for _, table := range countTables(r) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", table.name, table.rows[compare.Missing], table.rows[compare.Extra], table.rows[compare.Changed])
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", table.name, table.rows[verify.Missing], table.rows[verify.Extra], table.rows[verify.Changed])
 	}
 	tw.Flush()
 	k := kindCounts(r)
@@ -250,15 +250,15 @@ func printVerify(w io.Writer, prefix string, r *compare.Report, took time.Durati
 
 type tableCounts struct {
 	name string
-	rows map[compare.Kind]int64
+	rows map[verify.Kind]int64
 }
 
 // countTables groups a report's counts by table, in table order.
-func countTables(r *compare.Report) []tableCounts {
+func countTables(r *verify.Report) []tableCounts {
 	var out []tableCounts
 	for _, n := range r.Counts {
 		if len(out) == 0 || out[len(out)-1].name != n.Table {
-			out = append(out, tableCounts{name: n.Table, rows: map[compare.Kind]int64{}})
+			out = append(out, tableCounts{name: n.Table, rows: map[verify.Kind]int64{}})
 		}
 		out[len(out)-1].rows[n.Kind] = n.Rows
 	}
@@ -272,7 +272,7 @@ func idOrDash(id int64) string {
 	return fmt.Sprint(id)
 }
 
-func printVerifyJSON(w io.Writer, prefix string, r *compare.Report, took time.Duration) error {
+func printVerifyJSON(w io.Writer, prefix string, r *verify.Report, took time.Duration) error {
 	doc := verifyDoc{FormatVersion: 1, Prefix: prefix, Equal: r.Total == 0, Seconds: took.Seconds(),
 		Differences: []verifyDiff{}, Counts: kindCounts(r), Total: r.Total,
 		Truncated: int64(len(r.Differences)) < r.Total, TableCounts: []verifyCount{}}

@@ -14,10 +14,10 @@ import (
 
 	"tributary/export"
 	"tributary/importer/internal/testschema"
-	"tributary/internal/compare"
 	"tributary/internal/dbtest"
 	"tributary/mapping"
 	"tributary/schema"
+	"tributary/verify/verifytest"
 )
 
 // side is one database of a test: a child or the master.
@@ -109,29 +109,13 @@ func importFiles(t *testing.T, master *side, opts Options, files ...string) []Re
 // from the child's rows.
 func assertMirrors(t *testing.T, c *child, master *side) {
 	t.Helper()
-	diffs, err := compare.Run(context.Background(), c.db.DB, master.db.DB, master.s, c.prefix, compare.Options{})
-	if err != nil {
-		t.Fatalf("compare %s: %v", c.prefix, err)
-	}
-	for i, d := range diffs {
-		if i == 20 {
-			t.Errorf("... %d differences in all", len(diffs))
-			break
-		}
-		t.Errorf("%s: %s", c.prefix, d)
-	}
+	verifytest.AssertMirrors(t, c.db.DB, master.db.DB, master.s, c.prefix)
 }
 
 // assertNoStrays fails when the master holds rows that no child explains.
 func assertNoStrays(t *testing.T, master *side, prefixes ...string) {
 	t.Helper()
-	diffs, err := compare.Unmapped(context.Background(), master.db.DB, master.s, prefixes, compare.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range diffs {
-		t.Errorf("stray master row: %s", d)
-	}
+	verifytest.AssertNoStrays(t, master.db.DB, master.s, prefixes...)
 }
 
 // checksums returns CHECKSUM TABLE of every table of the database, the

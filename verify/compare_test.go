@@ -1,13 +1,16 @@
-package compare
+package verify
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
+	"tributary/internal/database"
 	"tributary/internal/dbtest"
 	"tributary/mapping"
 	"tributary/schema"
@@ -134,7 +137,7 @@ func TestCompare(t *testing.T) {
 			// The plain comparison and the checksum pass (chunks of 2 and
 			// of 1000 keys) must find exactly the same differences.
 			for _, opts := range []Options{{Chunk: 2}, {Chunk: 2, Checksums: true}, {Checksums: true, Workers: 1}} {
-				diffs, err := Run(context.Background(), child.DB, master.DB, s, "p", opts)
+				diffs, err := differences(child.DB, master.DB, s, opts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -154,27 +157,66 @@ func TestCompare(t *testing.T) {
 // data reads no rows, and one changed row reads one chunk.
 func TestChecksumsDrillOnlyWhereChunksDiffer(t *testing.T) {
 	child, master, s := fixture(t)
+	var rec dbtest.Recorder
+	childDB := rec.Open(t, childConfig(t, child))
 	var progressed int64
 	opts := Options{Chunk: 1, Checksums: true, Progress: func(done, total int64) { progressed = done }}
-	drilledChunks.Store(0)
-	diffs, err := Run(context.Background(), child.DB, master.DB, s, "p", opts)
+	diffs, err := differences(childDB, master.DB, s, opts)
 	if err != nil || len(diffs) != 0 {
 		t.Fatalf("equal data: %v %v", diffs, err)
 	}
-	if n := drilledChunks.Load(); n != 0 {
+	if n := drilledChunks(rec.Statements()); n != 0 {
 		t.Errorf("equal data: %d chunks read row by row, want 0", n)
 	}
 	if progressed != 6 { // person's 3 rows and remark's 3 (its 4th is left out by export)
 		t.Errorf("progress reported %d rows compared, want 6", progressed)
 	}
 	dbtest.Exec(t, master, `UPDATE person SET name = 'Bobby' WHERE id = 12`)
-	diffs, err = Run(context.Background(), child.DB, master.DB, s, "p", opts)
+	diffs, err = differences(childDB, master.DB, s, opts)
 	if err != nil || len(diffs) != 1 {
 		t.Fatalf("one change: %v %v", diffs, err)
 	}
-	if n := drilledChunks.Load(); n != 1 {
+	if n := drilledChunks(rec.Statements()); n != 1 {
 		t.Errorf("one changed row: %d chunks read row by row, want 1", n)
 	}
+}
+
+// differences compares and returns every difference.
+func differences(child, master *sql.DB, s *schema.Schema, opts Options) ([]Difference, error) {
+	opts.Keep = 0
+	r, err := Compare(context.Background(), child, master, s, "p", opts)
+	if r == nil {
+		return nil, err
+	}
+	return r.Differences, err
+}
+
+// drilledChunks counts the chunks whose child rows were read one by one:
+// the distinct upper bounds of the queries that read a chunk's rows in key
+// order (lo < key <= hi).
+func drilledChunks(statements []dbtest.Statement) int {
+	upper := map[any]bool{}
+	for _, st := range statements {
+		if strings.Contains(st.Query, " > ? AND ") && strings.Contains(st.Query, " <= ? ORDER BY ") && len(st.Args) > 0 {
+			upper[st.Args[len(st.Args)-1]] = true
+		}
+	}
+	return len(upper)
+}
+
+// childConfig is the driver configuration of the child's database, with
+// tributary's session settings.
+func childConfig(t *testing.T, child *sqlx.DB) *mysql.Config {
+	t.Helper()
+	cfg := dbtest.ServerConfig(t).Clone()
+	if err := child.Get(&cfg.DBName, "SELECT DATABASE()"); err != nil {
+		t.Fatal(err)
+	}
+	full, err := database.Source{Role: "test", DSN: cfg.FormatDSN()}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return full
 }
 
 func TestUnmapped(t *testing.T) {

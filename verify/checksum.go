@@ -1,4 +1,4 @@
-package compare
+package verify
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"tributary/internal/database"
 	"tributary/mapping"
@@ -26,9 +25,6 @@ import (
 // which rows differ and how. The chunks cover every child ID from the
 // smallest to the largest integer, so master rows the child no longer has
 // fall into some chunk too.
-
-// drilledChunks counts the chunks read row by row (tests read it).
-var drilledChunks atomic.Int64
 
 // chunkRange is one chunk of child keys: lo < key <= hi.
 type chunkRange struct{ lo, hi int64 }
@@ -259,7 +255,6 @@ func (c *comparer) checksumTable(ctx context.Context, t *schema.Table, chunks []
 // drill compares one chunk row by row: the child's rows of the chunk with
 // their master rows, and the chunk's mappings with the child's rows.
 func (c *comparer) drill(ctx context.Context, t *schema.Table, r chunkRange) error {
-	drilledChunks.Add(1)
 	cols := t.ColumnNames()
 	key := database.QuoteIdent(t.Key[0])
 	ki := index(cols, t.Key[0])

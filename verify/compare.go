@@ -1,11 +1,13 @@
-// Package compare checks one child database against its rows on the master,
-// through the prefix's mapping table: every synced row of the child must be
-// on the master with equal synced columns (references compared through the
-// mapping), and every mapped master row must still exist on the child. It
-// reports differences by table, IDs and column names, never by values,
-// since those hold people's personal data. Tables are read in chunks, so
-// memory does not grow with them. The verify command builds on it.
-package compare
+// Package verify checks one child database against its rows on the
+// master, through the prefix's mapping table: every synced row of the
+// child must be on the master with equal synced columns (references
+// compared through the mapping), and every mapped master row must still
+// exist on the child. It reports differences by table, IDs and column
+// names, never by values, since those hold people's personal data. Tables
+// are read in chunks, so memory does not grow with them. It is the engine
+// of the verify command, and reads both sides: it stands beside the flow
+// from child to master, not in it.
+package verify
 
 import (
 	"context"
@@ -93,20 +95,10 @@ type Count struct {
 	Rows  int64
 }
 
-// Run compares the child with the master's copy of the prefix's rows and
-// returns every difference. The schema is the map resolved against either
-// side (they must agree).
-func Run(ctx context.Context, child, master *sql.DB, s *schema.Schema, prefix string, opts Options) ([]Difference, error) {
-	opts.Keep = 0
-	r, err := Compare(ctx, child, master, s, prefix, opts)
-	if r == nil {
-		return nil, err
-	}
-	return r.Differences, err
-}
-
-// Compare is Run that keeps at most opts.Keep differences and counts them
-// all.
+// Compare compares the child with the master's copy of the prefix's rows.
+// It keeps at most opts.Keep differences (all when Keep is 0) and counts
+// them all. The schema is the map resolved against either side (they must
+// agree).
 func Compare(ctx context.Context, child, master *sql.DB, s *schema.Schema, prefix string, opts Options) (*Report, error) {
 	if opts.Chunk <= 0 {
 		opts.Chunk = 1000
