@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
 )
 
@@ -17,7 +18,7 @@ func TestImportDryRunCommand(t *testing.T) {
 	master, masterDSN := civiDatabase(t, 0)
 	inbox := t.TempDir()
 	file := exportFile(t, childDSN, inbox)
-	before := tableChecksums(t, master)
+	before := dbtest.Checksums(t, master)
 
 	for _, args := range [][]string{
 		{"import", "--dsn", masterDSN, "--map", "civicrm", "--dry-run", file},
@@ -35,7 +36,7 @@ func TestImportDryRunCommand(t *testing.T) {
 		if strings.Contains(stderr, "applied prefix") {
 			t.Errorf("a dry run said it applied: %s", stderr)
 		}
-		assertTablesIdentical(t, before, tableChecksums(t, master))
+		dbtest.AssertIdenticalTables(t, before, dbtest.Checksums(t, master))
 		if _, err := os.Stat(file); err != nil {
 			t.Errorf("the dry run moved the file: %v", err)
 		}
@@ -164,7 +165,7 @@ func TestInboxBlockedDoneCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	prom := filepath.Join(t.TempDir(), "import.prom")
-	before := tableChecksums(t, master)
+	before := dbtest.Checksums(t, master)
 	for run := 1; run <= 2; run++ { // and the same on the next run: nothing half-done
 		_, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--inbox", inbox, "--metrics-file", prom)
 		if code != exitcode.Usage || !strings.Contains(stderr, done+" (it is not a directory); nothing was applied") {
@@ -177,7 +178,7 @@ func TestInboxBlockedDoneCommand(t *testing.T) {
 	if _, err := os.Stat(file); err != nil {
 		t.Errorf("the file left the inbox: %v", err)
 	}
-	assertTablesIdentical(t, before, tableChecksums(t, master))
+	dbtest.AssertIdenticalTables(t, before, dbtest.Checksums(t, master))
 	if got := string(readFileT(t, prom)); !strings.Contains(got, "tributary_import_last_exit_code{} 2") {
 		t.Errorf("metrics do not record exit 2:\n%s", got)
 	}

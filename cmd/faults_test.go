@@ -134,22 +134,6 @@ func waitRolledBack(t *testing.T, peek *sql.Conn) {
 	}
 }
 
-// assertSameTables compares CHECKSUM TABLE of every table, the mapping and
-// ledger tables included; a table the import created holds no rows.
-func assertSameTables(t *testing.T, before, after map[string]string) {
-	t.Helper()
-	for name, sum := range after {
-		if before[name] != sum && !(before[name] == "" && sum == "0") {
-			t.Errorf("table %s changed (checksum %q -> %q)", name, before[name], sum)
-		}
-	}
-	for name := range before {
-		if _, ok := after[name]; !ok {
-			t.Errorf("table %s is gone", name)
-		}
-	}
-}
-
 // reimport runs the import again as cron would, and wants it applied. A
 // lock the dying session still holds exits 75, which cron retries.
 func (f *importFixture) reimport(t *testing.T, dsn string) {
@@ -183,11 +167,7 @@ func masterDatabaseName(t *testing.T, db *sqlx.DB) string {
 // the master, or 0 when no session holds it.
 func lockHolder(t *testing.T, master *sqlx.DB) int64 {
 	t.Helper()
-	var id sql.NullInt64
-	if err := master.Get(&id, "SELECT IS_USED_LOCK(?)", importer.LockName(masterDatabaseName(t, master), "nyc")); err != nil {
-		t.Fatal(err)
-	}
-	return id.Int64
+	return dbtest.LockHolder(t, master, importer.LockName(masterDatabaseName(t, master), "nyc"))
 }
 
 func TestImportFaults(t *testing.T) {
@@ -200,7 +180,7 @@ func TestImportFaults(t *testing.T) {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(sig.String(), func(t *testing.T) {
 				master, dsn := civiDatabase(t, 0)
-				before := tableChecksums(t, master)
+				before := dbtest.Checksums(t, master)
 				p := f.startImportInto(t, master, dsn)
 				if err := p.cmd.Process.Signal(sig); err != nil {
 					t.Fatal(err)
@@ -214,7 +194,7 @@ func TestImportFaults(t *testing.T) {
 					t.Fatalf("the import finished before it was interrupted: %s", stderr)
 				}
 				waitRolledBack(t, readUncommitted(t, master))
-				assertSameTables(t, before, tableChecksums(t, master))
+				dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master))
 				f.reimport(t, dsn)
 				assertMirrors(t, f.child, master)
 			})
@@ -227,7 +207,7 @@ func TestImportFaults(t *testing.T) {
 	// immediate re-run applies the file, without "another import".
 	t.Run("SIGINT while waiting", func(t *testing.T) {
 		master, dsn := civiDatabase(t, 0)
-		before := tableChecksums(t, master)
+		before := dbtest.Checksums(t, master)
 		unlock := holdTable(t, master, "civicrm_activity_contact")
 		p := startProcess(t, f.bin, "import", "--dsn", dsn, "--map", "civicrm", f.file)
 		waitBlocked(t, master, p)
@@ -241,7 +221,7 @@ func TestImportFaults(t *testing.T) {
 			t.Fatalf("the interrupted import has exited, but its session %d still holds the prefix's lock", id)
 		}
 		unlock()
-		assertSameTables(t, before, tableChecksums(t, master))
+		dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master))
 		_, stderr, code := runProcess(t, f.bin, "import", "--dsn", dsn, "--map", "civicrm", f.file)
 		if code != 0 {
 			t.Fatalf("the re-run at once: exit %d: %s", code, stderr)
@@ -254,7 +234,7 @@ func TestImportFaults(t *testing.T) {
 	// import exits 1 and says so; the next run applies it.
 	t.Run("connection killed", func(t *testing.T) {
 		master, dsn := civiDatabase(t, 0)
-		before := tableChecksums(t, master)
+		before := dbtest.Checksums(t, master)
 		p := f.startImportInto(t, master, dsn)
 		id := lockHolder(t, master)
 		if id == 0 {
@@ -273,7 +253,7 @@ func TestImportFaults(t *testing.T) {
 			t.Errorf("stderr is not a clear message: %s", stderr)
 		}
 		waitRolledBack(t, readUncommitted(t, master))
-		assertSameTables(t, before, tableChecksums(t, master))
+		dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master))
 		f.reimport(t, dsn)
 		assertMirrors(t, f.child, master)
 	})

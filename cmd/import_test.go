@@ -204,7 +204,7 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 	child, childDSN := civiDatabase(t, 4000)
 	master, masterDSN := civiDatabase(t, 0)
 	file := exportFile(t, childDSN, t.TempDir())
-	before := tableChecksums(t, master)
+	before := dbtest.Checksums(t, master)
 
 	peek, err := master.Conn(context.Background())
 	if err != nil {
@@ -246,7 +246,7 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	after := tableChecksums(t, master)
+	after := dbtest.Checksums(t, master)
 	for name, sum := range after {
 		if before[name] != sum && !(before[name] == "" && sum == "0") {
 			t.Errorf("table %s changed after SIGKILL (checksum %q -> %q)", name, before[name], sum)
@@ -266,24 +266,6 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	assertMirrors(t, child, master)
-}
-
-func tableChecksums(t *testing.T, db *sqlx.DB) map[string]string {
-	t.Helper()
-	var tables []string
-	if err := db.Select(&tables, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, name := range tables {
-		var table string
-		var sum sql.NullString
-		if err := db.QueryRow("CHECKSUM TABLE `"+name+"`").Scan(&table, &sum); err != nil {
-			t.Fatal(err)
-		}
-		out[name] = sum.String
-	}
-	return out
 }
 
 // TestImportUnchangedFileUpdatesNothing: a full file of a CiviCRM branch
@@ -309,20 +291,5 @@ func TestImportUnchangedFileUpdatesNothing(t *testing.T) {
 	}
 	if got := string(readFileT(t, prom)); strings.Contains(got, `operation="update"} 1`) || !strings.Contains(got, `table="civicrm_contact",operation="update"} 0`) {
 		t.Errorf("metrics count updates:\n%s", got)
-	}
-}
-
-// assertTablesIdentical fails when the master's tables (checksums from
-// tableChecksums) differ: one made, even empty (which assertSameTables
-// lets pass), dropped or changed.
-func assertTablesIdentical(t *testing.T, before, after map[string]string) {
-	t.Helper()
-	if len(after) != len(before) {
-		t.Errorf("tables before %d, after %d", len(before), len(after))
-	}
-	for name, sum := range before {
-		if after[name] != sum {
-			t.Errorf("table %s changed (checksum %s -> %s)", name, sum, after[name])
-		}
 	}
 }

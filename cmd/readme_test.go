@@ -94,11 +94,11 @@ func TestReadmeMasterAccount(t *testing.T) {
 	}
 	out := t.TempDir()
 	first := exportFile(t, childDSN, out)
-	before := tableChecksums(t, master)
+	before := dbtest.Checksums(t, master)
 	if stdout, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--dry-run", first); code != 0 || !strings.Contains(stdout, "would apply prefix nyc sequence 1") {
 		t.Fatalf("dry run of a new prefix with README's grants: exit %d: %s%s", code, stdout, stderr)
 	}
-	assertTablesIdentical(t, before, tableChecksums(t, master))
+	dbtest.AssertIdenticalTables(t, before, dbtest.Checksums(t, master))
 	if _, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", first); code != 0 {
 		t.Fatalf("first import with README's grants: exit %d: %s", code, stderr)
 	}

@@ -53,7 +53,7 @@ func TestMistypedDatabaseNeverDeletesABranch(t *testing.T) {
 	if _, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", mapFile, file); code != 0 {
 		t.Fatalf("import: exit %d: %s", code, stderr)
 	}
-	before := tableChecksums(t, master)
+	before := dbtest.Checksums(t, master)
 
 	_, stderr, code = export(wrongDSN, out)
 	if code != exitcode.Usage || !strings.Contains(stderr, "--new-stream") || len(visibleSyncFiles(t, out)) != 1 {
@@ -76,7 +76,7 @@ func TestMistypedDatabaseNeverDeletesABranch(t *testing.T) {
 	if code != exitcode.Rejected || !strings.Contains(stderr, "300 of the 300 rows of member") {
 		t.Fatalf("import of the wrong database's full file: exit %d: %s", code, stderr)
 	}
-	assertSameTables(t, before, tableChecksums(t, master))
+	dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master))
 
 	i := strings.Index(stderr, "anyway: ")
 	if i < 0 {

@@ -386,7 +386,7 @@ func TestSignedFilesCommandLine(t *testing.T) {
 	}
 	jsonName, _ := json.Marshal(contactName)
 	from, to := string(jsonName), `"Mallory Forger"`
-	before := tableChecksums(t, master)
+	before := dbtest.Checksums(t, master)
 	for _, tt := range []struct {
 		name string
 		file string
@@ -401,7 +401,7 @@ func TestSignedFilesCommandLine(t *testing.T) {
 			if code != exitcode.Rejected || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, want 3 and %q: %s", code, tt.want, stderr)
 			}
-			assertSameTables(t, before, tableChecksums(t, master))
+			dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master))
 		})
 	}
 	// The genuine file, signed with the shared key, applies.

@@ -140,7 +140,7 @@ func TestKillQueryAtEachPoint(t *testing.T) {
 		`DELETE FROM note WHERE entity_id = 21`,
 		`DELETE FROM contact WHERE id = 21`)
 	files := []string{h.child.export(t, true)}
-	before := checksums(t, h.master.db)
+	before := dbtest.Checksums(t, h.master.db)
 	var dbName string
 	if err := h.master.db.Get(&dbName, "SELECT DATABASE()"); err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestKillQueryAtEachPoint(t *testing.T) {
 				t.Fatalf("exit %d: %v, want 1 and the statement interrupted", exitcode.Code(err), err)
 			}
 			t.Log(err)
-			assertUnchanged(t, before, checksums(t, h.master.db))
+			dbtest.AssertSameTables(t, before, dbtest.Checksums(t, h.master.db), mapping.NoticesTable)
 		})
 	}
 	importFiles(t, h.master, Options{}, files...)
@@ -195,12 +195,8 @@ func lockHolder(t *testing.T, master *side, lock string) int64 {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		var id sql.NullInt64
-		if err := master.db.Get(&id, "SELECT IS_USED_LOCK(?)", lock); err != nil {
-			t.Fatal(err)
-		}
-		if id.Valid {
-			return id.Int64
+		if id := dbtest.LockHolder(t, master.db, lock); id != 0 {
+			return id
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -216,7 +212,7 @@ func TestKillQueryAtRandomPoints(t *testing.T) {
 	c := newChild(t, "nyc")
 	seedMany(t, c, 1500)
 	file := c.export(t, true)
-	before := checksums(t, master.db)
+	before := dbtest.Checksums(t, master.db)
 	var dbName string
 	if err := master.db.Get(&dbName, "SELECT DATABASE()"); err != nil {
 		t.Fatal(err)
@@ -237,7 +233,7 @@ func TestKillQueryAtRandomPoints(t *testing.T) {
 		}
 		failed++
 		t.Logf("killing from %s on: %d kills: %v", delay, n, err)
-		assertUnchanged(t, before, checksums(t, master.db))
+		dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master.db), mapping.NoticesTable)
 	}
 	if failed == 0 {
 		t.Fatal("no kill interrupted the import")
@@ -291,7 +287,7 @@ func TestInterruptKillsServerSideWork(t *testing.T) {
 	c := newChild(t, "nyc")
 	seedMany(t, c, 50)
 	file := c.export(t, true)
-	before := checksums(t, master.db)
+	before := dbtest.Checksums(t, master.db)
 	ctx := context.Background()
 	holder, err := master.db.Conn(ctx)
 	if err != nil {
@@ -346,7 +342,7 @@ func TestInterruptKillsServerSideWork(t *testing.T) {
 	if _, err := holder.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
 		t.Fatal(err)
 	}
-	assertUnchanged(t, before, checksums(t, master.db))
+	dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master.db), mapping.NoticesTable)
 	importFiles(t, master, Options{}, file)
 	assertMirrors(t, c, master)
 }

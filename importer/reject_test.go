@@ -13,6 +13,7 @@ import (
 
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
+	"tributary/mapping"
 	"tributary/syncfile"
 )
 
@@ -53,7 +54,7 @@ func newHistory(t *testing.T) *history {
 // given), a message part, and that no table of the master changed.
 func expectRejected(t *testing.T, master *side, opts Options, sentinel error, msg string, files ...string) {
 	t.Helper()
-	before := checksums(t, master.db)
+	before := dbtest.Checksums(t, master.db)
 	_, err := Run(context.Background(), master.db.DB, master.s, files, opts)
 	if code := exitcode.Code(err); code != exitcode.Rejected {
 		t.Fatalf("exit %d, want 3: %v", code, err)
@@ -65,7 +66,7 @@ func expectRejected(t *testing.T, master *side, opts Options, sentinel error, ms
 	if !strings.Contains(err.Error(), msg) {
 		t.Errorf("error %q lacks %q", err, msg)
 	}
-	assertUnchanged(t, before, checksums(t, master.db))
+	dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master.db), mapping.NoticesTable)
 }
 
 // insertBefore inserts a record before the first record of table.
@@ -264,14 +265,14 @@ func TestReplayAndOrder(t *testing.T) {
 		t.Errorf("results %v, want %s", got, want)
 	}
 	assertMirrors(t, h.child, h.master)
-	before := checksums(t, h.master.db)
+	before := dbtest.Checksums(t, h.master.db)
 	res = importFiles(t, h.master, Options{}, h.full, h.incr, h.incr3)
 	for _, r := range res {
 		if !r.Skipped || r.Err != nil {
 			t.Errorf("replay of %s: %+v", r.Path, r)
 		}
 	}
-	assertUnchanged(t, before, checksums(t, h.master.db))
+	dbtest.AssertSameTables(t, before, dbtest.Checksums(t, h.master.db), mapping.NoticesTable)
 }
 
 // A child whose map or schema differs from the master's (here: a column

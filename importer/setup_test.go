@@ -2,11 +2,8 @@ package importer
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +12,6 @@ import (
 	"tributary/export"
 	"tributary/importer/internal/testschema"
 	"tributary/internal/dbtest"
-	"tributary/mapping"
 	"tributary/schema"
 	"tributary/verify/verifytest"
 )
@@ -116,53 +112,6 @@ func assertMirrors(t *testing.T, c *child, master *side) {
 func assertNoStrays(t *testing.T, master *side, prefixes ...string) {
 	t.Helper()
 	verifytest.AssertNoStrays(t, master.db.DB, master.s, prefixes...)
-}
-
-// checksums returns CHECKSUM TABLE of every table of the database, the
-// mapping and ledger tables included, for "byte-identical" assertions.
-func checksums(t *testing.T, db *sqlx.DB) map[string]string {
-	t.Helper()
-	var tables []string
-	if err := db.Select(&tables, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, name := range tables {
-		var table string
-		var sum sql.NullString
-		if err := db.QueryRow("CHECKSUM TABLE `"+strings.ReplaceAll(name, "`", "``")+"`").Scan(&table, &sum); err != nil {
-			t.Fatal(err)
-		}
-		out[name] = sum.String
-	}
-	return out
-}
-
-func assertUnchanged(t *testing.T, before, after map[string]string) {
-	t.Helper()
-	var names []string
-	for name := range before {
-		names = append(names, name)
-	}
-	for name := range after {
-		if _, ok := before[name]; !ok {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		_, existed := before[name]
-		switch {
-		case name == mapping.NoticesTable:
-			// What import told the admin (a stale file, told once), not
-			// the master's data.
-		case !existed && after[name] == "0":
-			// The mapping and ledger tables are created (empty) before the
-			// first transaction of a prefix; their data is what counts.
-		case before[name] != after[name]:
-			t.Errorf("table %s changed (checksum %q -> %q)", name, before[name], after[name])
-		}
-	}
 }
 
 func readFile(t *testing.T, path string) []byte {
