@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -112,7 +111,6 @@ type prefixStatus struct {
 	FileName     *string          `json:"file_name"`
 	FilesApplied int              `json:"files_applied"`
 	MappedRows   map[string]int64 `json:"mapped_rows"`
-	untilTime    time.Time
 }
 
 func runStatus(ctx context.Context, c *cobra.Command, opts *statusOptions) error {
@@ -164,71 +162,26 @@ func printStatusJSON(w io.Writer, doc *statusDoc) error {
 }
 
 func readStatus(ctx context.Context, db *sqlx.DB) (*statusDoc, error) {
-	doc := &statusDoc{FormatVersion: 1, Prefixes: []prefixStatus{}}
-	var now string
-	var dbName *string
-	if err := db.QueryRowContext(ctx, "SELECT DATABASE(), UTC_TIMESTAMP(6)").Scan(&dbName, &now); err != nil {
-		return nil, fmt.Errorf("read the master's clock: %w", err)
-	}
-	if dbName != nil {
-		doc.Database = *dbName
-	}
-	nowTime, err := time.ParseInLocation("2006-01-02 15:04:05.999999", now, time.UTC)
-	if err != nil {
-		return nil, fmt.Errorf("read the master's clock: %w", err)
-	}
-	doc.Now = nowTime.Format(time.RFC3339Nano)
-	prefixes, err := mapping.Prefixes(ctx, db)
+	h, err := mapping.ReadHoldings(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := mapping.LedgerEntries(ctx, db, "")
-	if err != nil {
-		return nil, err
-	}
-	byPrefix := map[string]*prefixStatus{}
-	get := func(p string) *prefixStatus {
-		if byPrefix[p] == nil {
-			byPrefix[p] = &prefixStatus{Prefix: p, MappedRows: map[string]int64{}}
+	doc := &statusDoc{FormatVersion: 1, Database: h.Database, Now: h.Now.Format(time.RFC3339Nano), Prefixes: []prefixStatus{}}
+	for _, held := range h.Prefixes {
+		ps := prefixStatus{Prefix: held.Prefix, FilesApplied: held.FilesApplied, MappedRows: held.Mapped}
+		if e := held.Last; e != nil {
+			seq, stream, mode, file := e.Sequence, e.Stream, e.Mode, e.FileName
+			until, applied := rfc(e.Until), rfc(e.Applied)
+			lag := h.Now.Sub(e.Until).Seconds()
+			ps.LastSequence, ps.Stream, ps.Mode, ps.FileName = &seq, &stream, &mode, &file
+			ps.Until, ps.AppliedAt, ps.LagSeconds = &until, &applied, &lag
+			if e.Since != nil {
+				since := rfc(*e.Since)
+				ps.Since = &since
+			}
 		}
-		return byPrefix[p]
+		doc.Prefixes = append(doc.Prefixes, ps)
 	}
-	for _, p := range prefixes {
-		get(p)
-	}
-	for _, e := range entries { // oldest window first, so the last one wins
-		ps := get(e.Prefix)
-		ps.FilesApplied++
-		if !ps.untilTime.IsZero() && e.Until.Before(ps.untilTime) {
-			continue
-		}
-		seq, stream, mode, file := e.Sequence, e.Stream, e.Mode, e.FileName
-		until, applied := rfc(e.Until), rfc(e.Applied)
-		lag := nowTime.Sub(e.Until).Seconds()
-		ps.LastSequence, ps.Stream, ps.Mode, ps.FileName = &seq, &stream, &mode, &file
-		ps.Until, ps.AppliedAt, ps.LagSeconds, ps.untilTime = &until, &applied, &lag, e.Until
-		ps.Since = nil
-		if e.Since != nil {
-			since := rfc(*e.Since)
-			ps.Since = &since
-		}
-	}
-	for _, p := range prefixes {
-		store, err := mapping.NewStore(db, p)
-		if err != nil {
-			return nil, err
-		}
-		counts, err := store.Counts(ctx)
-		store.Close()
-		if err != nil {
-			return nil, fmt.Errorf("prefix %s: %w", p, err)
-		}
-		get(p).MappedRows = counts
-	}
-	for _, ps := range byPrefix {
-		doc.Prefixes = append(doc.Prefixes, *ps)
-	}
-	sort.Slice(doc.Prefixes, func(i, j int) bool { return doc.Prefixes[i].Prefix < doc.Prefixes[j].Prefix })
 	return doc, nil
 }
 

@@ -20,7 +20,7 @@ const NoticesTable = "tributary_notices"
 var ErrNoNotices = errors.New("no " + NoticesTable + " table")
 
 func noticesDDL() string {
-	return "CREATE TABLE IF NOT EXISTS " + database.QuoteIdent(NoticesTable) + ` (
+	return createTable(NoticesTable, false) + ` (
   topic VARCHAR(255) NOT NULL,
   digest CHAR(64) NOT NULL,
   said_at DATETIME(6) NOT NULL,

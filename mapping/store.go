@@ -12,17 +12,18 @@ import (
 
 // ChunkSize is the most IDs one look-up or delete statement carries. Short
 // chunks are padded (repeating an ID in an IN list changes nothing) to the
-// next of ChunkSizes, so a few prepared statements serve every chunk of a
-// kind, and a look-up of a handful of IDs does not bind a thousand.
+// next of the chunk sizes (SizeFor), so a few prepared statements serve
+// every chunk of a kind, and a look-up of a handful of IDs does not bind a
+// thousand.
 const ChunkSize = 1000
 
-// ChunkSizes are the statement sizes chunks are padded to, ascending; the
+// chunkSizes are the statement sizes chunks are padded to, ascending; the
 // last is ChunkSize.
-var ChunkSizes = []int{16, 128, ChunkSize}
+var chunkSizes = [...]int{16, 128, ChunkSize}
 
 // SizeFor returns the statement size for a chunk of n IDs (n <= ChunkSize).
 func SizeFor(n int) int {
-	for _, s := range ChunkSizes {
+	for _, s := range chunkSizes {
 		if n <= s {
 			return s
 		}
