@@ -12,11 +12,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"tributary/childdb"
 	"tributary/export"
 	"tributary/internal/exitcode"
 	"tributary/internal/progress"
 	"tributary/schema"
-	"tributary/syncfile"
 )
 
 type exportOptions struct {
@@ -55,7 +55,7 @@ func (o *exportOptions) Check() error {
 	switch {
 	case o.prefix == "":
 		return exitcode.Errorf(exitcode.Usage, "--prefix is required")
-	case !syncfile.PrefixPattern.MatchString(o.prefix):
+	case !childdb.PrefixPattern.MatchString(o.prefix):
 		return exitcode.Errorf(exitcode.Usage, "--prefix %q is not valid: a lower-case letter, then up to 31 of a-z, 0-9, _", o.prefix)
 	case o.mapName == "":
 		return exitcode.Errorf(exitcode.Usage, "--map is required")
@@ -156,7 +156,7 @@ func runExport(ctx context.Context, c *cobra.Command, opts *exportOptions) error
 	if err == nil {
 		res, err = exportOnce(ctx, c, opts, out)
 	}
-	if opts.metrics != "" && syncfile.PrefixPattern.MatchString(opts.prefix) {
+	if opts.metrics != "" && childdb.PrefixPattern.MatchString(opts.prefix) {
 		if merr := writeExportMetrics(opts.metrics, opts.prefix, res, err, time.Since(started)); merr != nil {
 			out.Warn(merr.Error())
 		}

@@ -12,10 +12,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"tributary/childdb"
 	"tributary/internal/exitcode"
 	"tributary/mapping"
 	"tributary/schema"
-	"tributary/syncfile"
 	"tributary/verify"
 )
 
@@ -44,7 +44,7 @@ func (o *verifyOptions) Check() error {
 	switch {
 	case o.prefix == "":
 		return exitcode.Errorf(exitcode.Usage, "--prefix is required")
-	case !syncfile.PrefixPattern.MatchString(o.prefix):
+	case !childdb.PrefixPattern.MatchString(o.prefix):
 		return exitcode.Errorf(exitcode.Usage, "--prefix %q is not valid: a lower-case letter, then up to 31 of a-z, 0-9, _", o.prefix)
 	case o.mapName == "":
 		return exitcode.Errorf(exitcode.Usage, "--map is required")

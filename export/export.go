@@ -17,6 +17,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"tributary/childdb"
 	"tributary/internal/exitcode"
 	"tributary/schema"
 	"tributary/syncfile"
@@ -95,7 +96,7 @@ type InvalidText struct {
 }
 
 func (o *Options) check() error {
-	if !syncfile.PrefixPattern.MatchString(o.Prefix) {
+	if !childdb.PrefixPattern.MatchString(o.Prefix) {
 		return exitcode.Errorf(exitcode.Usage, "prefix %q is not valid: a lower-case letter, then up to 31 of a-z, 0-9, _", o.Prefix)
 	}
 	if o.Lag < 0 || o.Overlap < 0 {
@@ -161,7 +162,7 @@ type exporter struct {
 	prev *State
 	sess *session
 	// origin is the database the session reaches.
-	origin syncfile.Origin
+	origin childdb.Origin
 	said   map[string]string // warnings given or kept quiet this run (see notices.go)
 }
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"tributary/childdb"
 	"tributary/internal/exitcode"
-	"tributary/syncfile"
 )
 
 // readOrigin asks the server which database the session reaches. The
@@ -15,17 +15,17 @@ import (
 // server: "127.0.0.1" and "localhost" reach the same one, while a typo in
 // the host reaches another. A restart keeps both; a move to another
 // machine is a new origin, and so a new stream.
-func readOrigin(ctx context.Context, conn *sql.Conn) (syncfile.Origin, error) {
+func readOrigin(ctx context.Context, conn *sql.Conn) (childdb.Origin, error) {
 	var host sql.NullString
 	var port sql.NullInt64
 	var dbName sql.NullString
 	if err := conn.QueryRowContext(ctx, "SELECT @@hostname, @@port, DATABASE()").Scan(&host, &port, &dbName); err != nil {
-		return syncfile.Origin{}, fmt.Errorf("read which server and database this is: %w", err)
+		return childdb.Origin{}, fmt.Errorf("read which server and database this is: %w", err)
 	}
 	if !dbName.Valid || dbName.String == "" {
-		return syncfile.Origin{}, exitcode.Errorf(exitcode.Usage, "the connection names no database: add it to --dsn (…/DBNAME) or to the option file (database=DBNAME)")
+		return childdb.Origin{}, exitcode.Errorf(exitcode.Usage, "the connection names no database: add it to --dsn (…/DBNAME) or to the option file (database=DBNAME)")
 	}
-	return syncfile.Origin{Host: host.String + ":" + strconv.FormatInt(port.Int64, 10), Database: dbName.String}, nil
+	return childdb.Origin{Host: host.String + ":" + strconv.FormatInt(port.Int64, 10), Database: dbName.String}, nil
 }
 
 // checkOrigin refuses to export another database than the state file's:

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"tributary/childdb"
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
 	"tributary/syncfile"
@@ -24,14 +25,14 @@ func TestExportRefusesAnotherDatabase(t *testing.T) {
 	if err := f.db.QueryRow("SELECT DATABASE(), CONCAT(@@hostname, ':', @@port)").Scan(&dbName, &host); err != nil {
 		t.Fatal(err)
 	}
-	if got := file.Header.Source.Origin(); got != (syncfile.Origin{Host: host, Database: dbName}) {
+	if got := file.Header.Source.Origin(); got != (childdb.Origin{Host: host, Database: dbName}) {
 		t.Errorf("header source %+v, want database %s on %s", got, dbName, host)
 	}
 	var st State
 	if err := json.Unmarshal([]byte(readState(t, f.out)), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Source == nil || *st.Source != (syncfile.Origin{Host: host, Database: dbName}) {
+	if st.Source == nil || *st.Source != (childdb.Origin{Host: host, Database: dbName}) {
 		t.Fatalf("state source %+v, want database %s on %s", st.Source, dbName, host)
 	}
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"tributary/childdb"
 	"tributary/internal/exitcode"
 	"tributary/syncfile"
 )
@@ -30,7 +31,7 @@ type State struct {
 	// reaches another one refuses to run: its file would make the master
 	// delete every row this database does not have. Nil in a state file
 	// written before it was recorded; the next export records it.
-	Source *syncfile.Origin `json:"source,omitempty"`
+	Source *childdb.Origin `json:"source,omitempty"`
 	// Said holds, per topic, a digest of the last warning export gave
 	// about it (see notices.go), so that a warning is given once per
 	// change of its content rather than on every cron run.
@@ -75,7 +76,7 @@ func LoadState(path, prefix string) (*State, error) {
 
 func (s *State) problem() string {
 	switch {
-	case !syncfile.PrefixPattern.MatchString(s.Prefix):
+	case !childdb.PrefixPattern.MatchString(s.Prefix):
 		return fmt.Sprintf("prefix %q is not valid", s.Prefix)
 	case s.Stream == "":
 		return "no stream"

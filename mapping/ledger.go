@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"tributary/childdb"
 	"tributary/internal/database"
-	"tributary/syncfile"
 )
 
 // LedgerEntry is one applied sync file.
@@ -28,7 +28,7 @@ type LedgerEntry struct {
 	Applied  time.Time
 	// Source is the child database the file came from; its fields are
 	// empty for files applied before it was recorded.
-	Source syncfile.Origin
+	Source childdb.Origin
 }
 
 // ledgerTimeLayout is how window ends are written to DATETIME(6): UTC,
@@ -74,7 +74,7 @@ func LedgerStreamSeen(ctx context.Context, q Querier, prefix, stream string) (bo
 
 // LedgerStreamOrigin returns the child database the stream's latest file
 // that recorded one came from; ok is false when none did.
-func LedgerStreamOrigin(ctx context.Context, q Querier, prefix, stream string) (origin syncfile.Origin, ok bool, err error) {
+func LedgerStreamOrigin(ctx context.Context, q Querier, prefix, stream string) (origin childdb.Origin, ok bool, err error) {
 	entries, err := ledgerQuery(ctx, q, "SELECT "+ledgerColumns+" FROM "+database.QuoteIdent(LedgerTable)+
 		" WHERE prefix = ? AND stream = ? AND source_database IS NOT NULL ORDER BY sequence DESC LIMIT 1", prefix, stream)
 	if err != nil || len(entries) == 0 {
@@ -234,7 +234,7 @@ func scanLedger(rows *sql.Rows) (LedgerEntry, error) {
 	if err != nil {
 		return e, err
 	}
-	e.Source = syncfile.Origin{Host: host.String, Database: dbName.String}
+	e.Source = childdb.Origin{Host: host.String, Database: dbName.String}
 	if e.Until, err = parseLedgerTime(until); err != nil {
 		return e, err
 	}

@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"strings"
 
+	"tributary/childdb"
 	"tributary/internal/database"
-	"tributary/syncfile"
 )
 
 // LedgerTable is the name of the table that records applied files.
@@ -39,17 +39,26 @@ var ErrBadPrefix = errors.New("invalid prefix")
 // fails for a prefix that does not match the contract's pattern, so no
 // file content can choose an arbitrary table name.
 func TableName(prefix string) (string, error) {
-	if !syncfile.PrefixPattern.MatchString(prefix) {
+	if !childdb.PrefixPattern.MatchString(prefix) {
 		return "", fmt.Errorf("%w %q: lower-case letter, then up to 31 of a-z, 0-9, _", ErrBadPrefix, prefix)
 	}
 	return tablePrefix + prefix, nil
 }
 
+// createTable is the start of a CREATE statement; a temporary table (a
+// dry run's) is made by the same statement with TEMPORARY.
+func createTable(table string, temporary bool) string {
+	if temporary {
+		return "CREATE TEMPORARY TABLE IF NOT EXISTS " + database.QuoteIdent(table)
+	}
+	return "CREATE TABLE IF NOT EXISTS " + database.QuoteIdent(table)
+}
+
 // mappingDDL creates a mapping table. IDs are signed BIGINT so that every
 // ID a sync file can carry (a JSON integer that fits int64) fits, and
 // utf8mb4_bin makes entity_table compare exactly as table names do.
-func mappingDDL(table string) string {
-	return "CREATE TABLE IF NOT EXISTS " + database.QuoteIdent(table) + ` (
+func mappingDDL(table string, temporary bool) string {
+	return createTable(table, temporary) + ` (
   entity_table VARCHAR(255) NOT NULL,
   child_entity_id BIGINT NOT NULL,
   master_entity_id BIGINT NOT NULL,
@@ -61,8 +70,8 @@ func mappingDDL(table string) string {
 // ledgerDDL creates the ledger. Window ends are DATETIME(6) in UTC so that
 // status and admins can read and sort them; the import compares them at
 // microsecond precision.
-func ledgerDDL() string {
-	return "CREATE TABLE IF NOT EXISTS " + database.QuoteIdent(LedgerTable) + ` (
+func ledgerDDL(temporary bool) string {
+	return createTable(LedgerTable, temporary) + ` (
   prefix VARCHAR(32) NOT NULL,
   stream VARCHAR(64) NOT NULL,
   sequence BIGINT UNSIGNED NOT NULL,
@@ -109,8 +118,8 @@ func ensure(ctx context.Context, q Querier, prefix string, temporary bool) ([]st
 	}
 	var created []string
 	for _, want := range []struct{ name, ddl string }{
-		{LedgerTable, ledgerDDL()},
-		{table, mappingDDL(table)},
+		{LedgerTable, ledgerDDL(temporary)},
+		{table, mappingDDL(table, temporary)},
 	} {
 		exists, err := tableExists(ctx, q, want.name)
 		if err != nil {
@@ -125,11 +134,7 @@ func ensure(ctx context.Context, q Querier, prefix string, temporary bool) ([]st
 		if exists {
 			continue
 		}
-		ddl := want.ddl
-		if temporary {
-			ddl = strings.Replace(ddl, "CREATE TABLE", "CREATE TEMPORARY TABLE", 1)
-		}
-		if _, err := q.ExecContext(ctx, ddl); err != nil {
+		if _, err := q.ExecContext(ctx, want.ddl); err != nil {
 			return created, fmt.Errorf("create table %s: %w", want.name, err)
 		}
 		created = append(created, want.name)
@@ -209,7 +214,7 @@ func Prefixes(ctx context.Context, q Querier) ([]string, error) {
 		if err := rows.Scan(&name); err != nil {
 			return err
 		}
-		if p := strings.TrimPrefix(name, tablePrefix); syncfile.PrefixPattern.MatchString(p) {
+		if p := strings.TrimPrefix(name, tablePrefix); childdb.PrefixPattern.MatchString(p) {
 			prefixes = append(prefixes, p)
 		}
 		return nil

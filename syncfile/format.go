@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"tributary/childdb"
 )
 
 // Format and Version identify the file format in every header.
@@ -29,10 +31,6 @@ const (
 	OpUpsert = "upsert" // one row, keyed by its child ID (or its composite key)
 	OpLive   = "live"   // ranges of a track table's live child IDs
 )
-
-// PrefixPattern is what a child prefix must look like: it becomes part of
-// master table names (DESIGN.md section 1).
-var PrefixPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 
 // Header is the first line of a sync file.
 type Header struct {
@@ -60,34 +58,8 @@ type Source struct {
 	Tool        string `json:"tool"` // tributary's version
 }
 
-// Origin is what identifies a child database across its files: the
-// server's own name for itself with its port, and the database name. A
-// restart keeps it; another server or another database is another origin.
-type Origin struct {
-	Host     string `json:"host"`
-	Database string `json:"database"`
-}
-
-// Origin returns the identity the source names.
-func (s Source) Origin() Origin { return Origin{Host: s.Host, Database: s.Database} }
-
-// String names the origin for messages: database "civicrm" on db1:3306.
-func (o Origin) String() string {
-	if o.Host == "" {
-		return fmt.Sprintf("database %q (server not recorded)", o.Database)
-	}
-	return fmt.Sprintf("database %q on %s", o.Database, o.Host)
-}
-
-// Differs reports whether two origins name different databases. A host
-// that one side did not record (a file or state written before hosts were
-// recorded) is not compared.
-func (o Origin) Differs(other Origin) bool {
-	if o.Database != other.Database {
-		return true
-	}
-	return o.Host != "" && other.Host != "" && o.Host != other.Host
-}
+// Origin returns the identity of the database the source names.
+func (s Source) Origin() childdb.Origin { return childdb.Origin{Host: s.Host, Database: s.Database} }
 
 // TableInfo tells the reader what to expect of one table's records.
 type TableInfo struct {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/tidwall/gjson"
+
+	"tributary/childdb"
 )
 
 // Limits a reader puts on a file, so a damaged or hostile file can make it
@@ -334,7 +336,7 @@ func (r *Reader) parseHeader(line []byte) error {
 
 func (r *Reader) checkHeader() error {
 	h := &r.header
-	if !PrefixPattern.MatchString(h.Prefix) {
+	if !childdb.PrefixPattern.MatchString(h.Prefix) {
 		return reject(r.path, 1, "prefix %q is not valid (lower-case letter, then up to 31 of a-z, 0-9, _)", h.Prefix)
 	}
 	if h.Sequence == 0 {

@@ -10,6 +10,7 @@ package admit
 import (
 	"time"
 
+	"tributary/childdb"
 	"tributary/importer/reject"
 	"tributary/mapping"
 	"tributary/syncfile"
@@ -46,7 +47,7 @@ type LedgerView struct {
 	StreamSeen bool                 // some file of the file's stream was applied
 	// StreamOrigin is the child database the stream's files came from,
 	// when the ledger recorded it.
-	StreamOrigin *syncfile.Origin
+	StreamOrigin *childdb.Origin
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999Z") }

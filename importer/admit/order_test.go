@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"tributary/childdb"
 	"tributary/importer/reject"
 	"tributary/mapping"
 	"tributary/syncfile"
@@ -20,7 +21,7 @@ func TestCheckOrder(t *testing.T) {
 		h.Source = syncfile.Source{Host: host, Database: db}
 		return h
 	}
-	origin := func(host, db string) *syncfile.Origin { return &syncfile.Origin{Host: host, Database: db} }
+	origin := func(host, db string) *childdb.Origin { return &childdb.Origin{Host: host, Database: db} }
 	win := func(since, until string) Window {
 		w := Window{Until: at(until)}
 		if since != "" {
