@@ -18,6 +18,7 @@ import (
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
 	"tributary/syncfile"
+	"tributary/syncfile/syncfiletest"
 )
 
 const exportTestMap = `
@@ -216,7 +217,7 @@ func TestExportKilledWhileWritingLeavesNoFile(t *testing.T) {
 	proc.Wait()
 
 	after, _ := os.ReadFile(statePath)
-	visible := visibleSyncFiles(t, out)
+	visible := syncfiletest.Visible(t, out)
 	switch {
 	case len(visible) == 1:
 		t.Log("killed while writing")
@@ -266,21 +267,6 @@ func waitForData(path string, timeout time.Duration) bool {
 		}
 	}
 	return false
-}
-
-func visibleSyncFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if _, ok := syncfile.ParseFileName(e.Name()); ok {
-			names = append(names, e.Name())
-		}
-	}
-	return names
 }
 
 // A disk that fills up mid-file (here: a file size limit, which makes

@@ -20,6 +20,7 @@ import (
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
 	"tributary/syncfile"
+	"tributary/syncfile/syncfiletest"
 )
 
 // process is a real tributary process started by a test. Its output may
@@ -425,7 +426,7 @@ func TestExportInterruptedAndKilled(t *testing.T) {
 
 	assertNothingLeft := func(t *testing.T) {
 		t.Helper()
-		if visible := visibleSyncFiles(t, out); len(visible) != 1 {
+		if visible := syncfiletest.Visible(t, out); len(visible) != 1 {
 			t.Errorf("visible sync files: %v, want only the first", visible)
 		}
 		if after, _ := os.ReadFile(statePath); string(after) != string(before) {
@@ -520,7 +521,7 @@ func TestExportCannotCreateFileExits1(t *testing.T) {
 	if after, _ := os.ReadFile(statePath); string(after) != string(before) {
 		t.Errorf("state changed:\n%s\n%s", before, after)
 	}
-	if visible := visibleSyncFiles(t, out); len(visible) != 1 {
+	if visible := syncfiletest.Visible(t, out); len(visible) != 1 {
 		t.Errorf("visible sync files: %v, want only the first", visible)
 	}
 }

@@ -17,8 +17,8 @@ import (
 	"tributary/importer"
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
-	"tributary/schema"
 	"tributary/testdata/civicrm"
+	"tributary/testdata/civicrm/civitest"
 	"tributary/verify/verifytest"
 )
 
@@ -76,16 +76,7 @@ func TestImportUsageErrors(t *testing.T) {
 // generated rows when contacts > 0); it returns the database and its DSN.
 func civiDatabase(t *testing.T, contacts int) (*sqlx.DB, string) {
 	t.Helper()
-	db, cfg := dbtest.NewDatabase(t)
-	ctx := context.Background()
-	if err := civicrm.CreateSchema(ctx, db.DB, "5"); err != nil {
-		t.Fatal(err)
-	}
-	if contacts > 0 {
-		if _, err := civicrm.Generate(ctx, db.DB, civicrm.GenerateOptions{Contacts: contacts, Seed: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db, cfg := civitest.NewDatabase(t, civicrm.Generation5, civicrm.GenerateOptions{Contacts: contacts, Seed: 1})
 	return db, dbtest.DSN(cfg)
 }
 
@@ -104,15 +95,7 @@ func exportFile(t *testing.T, dsn, out string, extra ...string) string {
 // assertMirrors compares the child with the master through the mapping.
 func assertMirrors(t *testing.T, child, master *sqlx.DB) {
 	t.Helper()
-	m, err := schema.LoadMap("civicrm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := schema.Resolve(context.Background(), master, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifytest.AssertMirrors(t, child.DB, master.DB, s, "nyc")
+	verifytest.AssertMirrors(t, child.DB, master.DB, civitest.Preset(t, master), "nyc")
 }
 
 func TestImportCommand(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
 	"tributary/syncfile"
+	"tributary/syncfile/syncfiletest"
 )
 
 const memberMap = `
@@ -56,8 +57,8 @@ func TestMistypedDatabaseNeverDeletesABranch(t *testing.T) {
 	before := dbtest.Checksums(t, master)
 
 	_, stderr, code = export(wrongDSN, out)
-	if code != exitcode.Usage || !strings.Contains(stderr, "--new-stream") || len(visibleSyncFiles(t, out)) != 1 {
-		t.Fatalf("export of the wrong database: exit %d, %d files: %s", code, len(visibleSyncFiles(t, out)), stderr)
+	if code != exitcode.Usage || !strings.Contains(stderr, "--new-stream") || len(syncfiletest.Visible(t, out)) != 1 {
+		t.Fatalf("export of the wrong database: exit %d, %d files: %s", code, len(syncfiletest.Visible(t, out)), stderr)
 	}
 
 	// A new stream's full file must end after what the master holds to be

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"tributary/internal/database"
-	"tributary/internal/dbtest"
 	"tributary/schema"
 	"tributary/syncfile"
 	"tributary/testdata/civicrm"
+	"tributary/testdata/civicrm/civitest"
 )
 
 // On generated CiviCRM data changed the way branch users change it, an
@@ -21,22 +21,9 @@ func TestCiviCRMIncrementalIsClosed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates CiviCRM data")
 	}
-	db, cfg := dbtest.NewDatabase(t)
+	db, cfg := civitest.NewDatabase(t, civicrm.Generation5, civicrm.GenerateOptions{Contacts: 600, Seed: 7})
 	ctx := context.Background()
-	if err := civicrm.CreateSchema(ctx, db.DB, civicrm.Generation5); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := civicrm.Generate(ctx, db.DB, civicrm.GenerateOptions{Contacts: 600, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := schema.LoadMap("civicrm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := schema.Resolve(ctx, db, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := civitest.Preset(t, db)
 	f := &fixture{t: t, db: db, cfg: cfg, s: s, out: t.TempDir()}
 	_, full := f.export("")
 	// Two rounds of changes; the window ends between them, so rows the

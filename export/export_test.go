@@ -11,6 +11,7 @@ import (
 
 	"tributary/internal/exitcode"
 	"tributary/syncfile"
+	"tributary/syncfile/syncfiletest"
 )
 
 func TestFirstExportIsFullAndStartsAStream(t *testing.T) {
@@ -316,7 +317,7 @@ func TestCancelMidWriteLeavesNothing(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || exitcode.Code(err) != exitcode.Interrupted {
 		t.Fatalf("err = %v (code %d), want context.Canceled and 130", err, exitcode.Code(err))
 	}
-	if got := visibleFiles(t, f.out); len(got) != 1 {
+	if got := syncfiletest.Visible(t, f.out); len(got) != 1 {
 		t.Errorf("visible files = %v, want only the first", got)
 	}
 	for _, n := range dirNames(t, f.out) {
@@ -348,7 +349,7 @@ func TestUnwritableOutputLeavesStateAlone(t *testing.T) {
 	if err == nil || exitcode.Code(err) != exitcode.Failure {
 		t.Fatalf("err = %v (code %d), want a failure", err, exitcode.Code(err))
 	}
-	if got := visibleFiles(t, f.out); len(got) != 1 {
+	if got := syncfiletest.Visible(t, f.out); len(got) != 1 {
 		t.Errorf("visible files = %v", got)
 	}
 	if after := readState(t, f.out); after != before {

@@ -290,18 +290,6 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-// visibleFiles lists the sync files a pick-up pattern would take.
-func visibleFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	var names []string
-	for _, n := range dirNames(t, dir) {
-		if _, ok := syncfile.ParseFileName(n); ok {
-			names = append(names, n)
-		}
-	}
-	return names
-}
-
 func readState(t *testing.T, dir string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, ".tributary-nyc.state"))

@@ -7,41 +7,16 @@ import (
 	"time"
 
 	"tributary/internal/dbtest"
-	"tributary/schema"
 	"tributary/testdata/civicrm"
+	"tributary/testdata/civicrm/civitest"
 )
 
 // newCiviSide creates a database with the CiviCRM test schema and resolves
 // the civicrm preset on it.
 func newCiviSide(t *testing.T) *side {
 	t.Helper()
-	ctx := context.Background()
-	db, _ := dbtest.NewDatabase(t)
-	if err := civicrm.CreateSchema(ctx, db.DB, "5"); err != nil {
-		t.Fatal(err)
-	}
-	m, err := schema.LoadMap("civicrm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := schema.Resolve(ctx, db, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &side{db: db, s: s}
-}
-
-func resolveCivi(t *testing.T, s *side) *schema.Schema {
-	t.Helper()
-	m, err := schema.LoadMap("civicrm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := schema.Resolve(context.Background(), s.db, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rs
+	db, _ := civitest.NewDatabase(t, civicrm.Generation5, civicrm.GenerateOptions{})
+	return &side{db: db, s: civitest.Preset(t, db)}
 }
 
 func dbNow(t *testing.T, s *side) time.Time {
@@ -75,7 +50,7 @@ func TestCiviCRMRoundTrip(t *testing.T) {
 		`ALTER TABLE civicrm_saved_search DROP KEY UI_name`,
 		`ALTER TABLE civicrm_group DROP KEY UI_title, DROP KEY UI_name`,
 		`ALTER TABLE civicrm_tag DROP KEY UI_name`)
-	master.s = resolveCivi(t, master)
+	master.s = civitest.Preset(t, master.db)
 	var children []*child
 	for i, prefix := range []string{"nyc", "bos"} {
 		side := newCiviSide(t)

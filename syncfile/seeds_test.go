@@ -8,9 +8,8 @@ import (
 	"testing"
 
 	"tributary/export"
-	"tributary/internal/dbtest"
-	"tributary/schema"
 	"tributary/testdata/civicrm"
+	"tributary/testdata/civicrm/civitest"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "export a small generated CiviCRM child into testdata/ as FuzzReader's seed files")
@@ -27,21 +26,8 @@ func TestUpdateSeeds(t *testing.T) {
 		t.Skip("run with -update-seeds to rewrite syncfile/testdata/*.jsonl*")
 	}
 	ctx := context.Background()
-	db, _ := dbtest.NewDatabase(t)
-	if err := civicrm.CreateSchema(ctx, db.DB, civicrm.Generation5); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := civicrm.Generate(ctx, db.DB, civicrm.GenerateOptions{Contacts: 4, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := schema.LoadMap("civicrm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := schema.Resolve(ctx, db, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, _ := civitest.NewDatabase(t, civicrm.Generation5, civicrm.GenerateOptions{Contacts: 4, Seed: 7})
+	s := civitest.Preset(t, db)
 	out := t.TempDir()
 	for _, run := range []struct {
 		name string
