@@ -54,7 +54,7 @@ func FuzzReader(f *testing.F) {
 			{MaxLineBytes: 1 << 20},
 			// The seeds' signing key, and limits small enough that the
 			// fuzzer reaches each of them.
-			{SignKey: []byte(seedKey), MaxLineBytes: 4096, MaxDepth: 4, MaxBytes: 32 << 10, MaxRecords: 50, MaxRatio: 20, ratioFloor: 1},
+			{SignKey: []byte(seedKey), MaxLineBytes: 4096, MaxDepth: 4, MaxBytes: 32 << 10, MaxRecords: 50, MaxRatio: 20, RatioFloor: 1},
 		} {
 			_, err := readAll(path, opts)
 			var rej *RejectError

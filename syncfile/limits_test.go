@@ -128,7 +128,7 @@ func TestGzipBombRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("bomb: %d bytes grow to %d", buf.Len(), len(plain))
-	expectReject(t, path, ReaderOptions{ratioFloor: 1 << 20}, "grows more than 200 times")
+	expectReject(t, path, ReaderOptions{RatioFloor: 1 << 20}, "grows more than 200 times")
 	// Only above the floor: the same file read with the default floor is
 	// too small to be a danger, and verifies.
 	if _, err := readAll(path, ReaderOptions{}); !errors.Is(err, io.EOF) {
@@ -144,7 +144,7 @@ func TestRealisticGzipPassesRatio(t *testing.T) {
 		recs = append(recs, fmt.Sprintf(`{"t":"civicrm_contact","op":"upsert","id":%d,"row":{"first_name":"Name %d of the branch","photo":null}}`, i+10, i*7919%100003))
 	}
 	path := writeFile(t, t.TempDir(), WriterOptions{Gzip: true}, recs...)
-	if _, err := readAll(path, ReaderOptions{ratioFloor: 1}); !errors.Is(err, io.EOF) {
+	if _, err := readAll(path, ReaderOptions{RatioFloor: 1}); !errors.Is(err, io.EOF) {
 		t.Fatalf("realistic file: %v", err)
 	}
 }

@@ -40,9 +40,11 @@ const (
 	// DefaultMaxRatio bounds how many times larger than its compressed size
 	// a gzip file may grow (a gzip bomb grows about 1000 times). Export's
 	// files grow 5 to 20 times; the ratio is checked only past
-	// ratioFloorBytes, so small, very repetitive files always pass.
+	// DefaultRatioFloor, so small, very repetitive files always pass.
 	DefaultMaxRatio = 200
-	ratioFloorBytes = 64 << 20
+	// DefaultRatioFloor is how many uncompressed bytes a gzip file may
+	// reach before its ratio is checked.
+	DefaultRatioFloor = 64 << 20
 )
 
 // ReaderOptions set what a reader demands of a file. Zero limits mean the
@@ -55,8 +57,7 @@ type ReaderOptions struct {
 	MaxBytes     int64 // uncompressed bytes; 0 means DefaultMaxBytes
 	MaxRecords   int64 // 0 means DefaultMaxRecords
 	MaxRatio     int64 // uncompressed per compressed byte of a gzip file; 0 means DefaultMaxRatio
-
-	ratioFloor int64 // tests lower it; 0 means ratioFloorBytes
+	RatioFloor   int64 // uncompressed bytes before MaxRatio applies; 0 means DefaultRatioFloor
 }
 
 func (o *ReaderOptions) setDefaults() {
@@ -75,8 +76,8 @@ func (o *ReaderOptions) setDefaults() {
 	if o.MaxRatio <= 0 {
 		o.MaxRatio = DefaultMaxRatio
 	}
-	if o.ratioFloor <= 0 {
-		o.ratioFloor = ratioFloorBytes
+	if o.RatioFloor <= 0 {
+		o.RatioFloor = DefaultRatioFloor
 	}
 }
 
@@ -236,7 +237,7 @@ func (r *Reader) count(n int) error {
 	if r.read > r.opts.MaxBytes {
 		return reject(r.path, r.line+1, "file larger than %d bytes uncompressed", r.opts.MaxBytes)
 	}
-	if r.gz != nil && r.read > r.opts.ratioFloor && r.read/r.opts.MaxRatio > r.raw.n {
+	if r.gz != nil && r.read > r.opts.RatioFloor && r.read/r.opts.MaxRatio > r.raw.n {
 		return reject(r.path, r.line+1, "compressed data grows more than %d times (%d bytes from %d): not a file export writes (a gzip bomb?)", r.opts.MaxRatio, r.read, r.raw.n)
 	}
 	return nil

@@ -47,21 +47,14 @@ type bar struct {
 	mu    sync.Mutex
 	w     io.Writer
 	bar   *progressbar.ProgressBar
-	now   func() time.Time // time.Now; tests set a clock
-	what  string
-	total int64
-	done  int64
-	rate  rateMeter
+	phase phase
 }
 
 func (b *bar) Begin(what string, total int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.finish()
-	if b.now == nil {
-		b.now = time.Now
-	}
-	b.what, b.total, b.done, b.rate = what, total, 0, rateMeter{}
+	b.phase = phase{what: what, total: total}
 	// Rate and ETA are ours (see rateMeter), in the description: the
 	// bar's own divide the first report's rows by the instant since the
 	// bar was made.
@@ -82,22 +75,35 @@ func (b *bar) Add(rows int64) {
 	if b.bar == nil {
 		return
 	}
-	b.done += rows
-	b.rate.add(b.now(), rows)
-	b.bar.Describe(b.label())
+	now := time.Now()
+	b.phase.add(now, rows)
+	b.bar.Describe(b.phase.label(now))
 	_ = b.bar.Add64(rows)
 }
 
+// phase is what one phase of work has done so far, and how fast.
+type phase struct {
+	what  string
+	total int64 // -1 when unknown
+	done  int64
+	rate  rateMeter
+}
+
+func (p *phase) add(now time.Time, rows int64) {
+	p.done += rows
+	p.rate.add(now, rows)
+}
+
 // label is the phase's name, with rows per second and, when the total is
-// known, the time left, once they can be told.
-func (b *bar) label() string {
-	perSec, ok := b.rate.perSecond(b.now())
+// known, the time left, once they can be told at now.
+func (p *phase) label(now time.Time) string {
+	perSec, ok := p.rate.perSecond(now)
 	if !ok {
-		return b.what
+		return p.what
 	}
-	label := fmt.Sprintf("%s  %.0f rows/s", b.what, perSec)
-	if b.total > 0 && b.done < b.total {
-		left := time.Duration(float64(b.total-b.done) / perSec * float64(time.Second))
+	label := fmt.Sprintf("%s  %.0f rows/s", p.what, perSec)
+	if p.total > 0 && p.done < p.total {
+		left := time.Duration(float64(p.total-p.done) / perSec * float64(time.Second))
 		label += "  ETA " + left.Round(time.Second).String()
 	}
 	return label

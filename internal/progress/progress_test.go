@@ -47,9 +47,7 @@ func TestBarWrites(t *testing.T) {
 // microseconds after Begin read as hundreds of millions of rows/s.)
 func TestRateFromFirstReport(t *testing.T) {
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	b := &bar{w: &buf, now: func() time.Time { return clock }}
-	b.Begin("civicrm_contact", 10000)
+	p := phase{what: "civicrm_contact", total: 10000}
 	steps := []struct {
 		after time.Duration
 		rows  int64
@@ -61,10 +59,9 @@ func TestRateFromFirstReport(t *testing.T) {
 	}
 	for _, s := range steps {
 		clock = clock.Add(s.after)
-		b.Add(s.rows)
-		if got := b.label(); got != s.want {
-			t.Errorf("after %d rows: label %q, want %q", b.done, got, s.want)
+		p.add(clock, s.rows)
+		if got := p.label(clock); got != s.want {
+			t.Errorf("after %d rows: label %q, want %q", p.done, got, s.want)
 		}
 	}
-	b.End()
 }
