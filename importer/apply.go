@@ -54,10 +54,15 @@ func (r *runner) applyFile(ctx context.Context, sess *session, a attempt, res *R
 	}
 	switch {
 	case found != nil && !a.rebuild:
-		return replay(ctx, rd, found, res)
+		records, err := sameAsApplied(ctx, rd, found)
+		if err != nil {
+			return err
+		}
+		res.Skipped, res.Records = true, records
+		return nil
 	case found != nil:
 		if err := admit.Rebuild(ctx, sess.conn, h, found); err != nil {
-			if rerr := replay(ctx, rd, found, res); rerr != nil {
+			if _, rerr := sameAsApplied(ctx, rd, found); rerr != nil {
 				return rerr // another file under the same name says so first
 			}
 			return err
@@ -96,19 +101,18 @@ func sameFile(listed, now *syncfile.Header) error {
 	return nil
 }
 
-// replay handles a file the ledger lists already: it reads the file to
-// its verified trailer to learn its checksum, and skips the same file or
-// rejects a different one under the same name.
-func replay(ctx context.Context, rd *syncfile.Reader, found *mapping.LedgerEntry, res *Result) error {
+// sameAsApplied reads a file the ledger lists already to its verified
+// trailer, to learn its checksum: the file applied before (it returns its
+// record count), or a different one under the same name (rejected).
+func sameAsApplied(ctx context.Context, rd *syncfile.Reader, found *mapping.LedgerEntry) (int64, error) {
 	sha, records, err := drain(ctx, rd)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := admit.CheckReplay(rd.Header(), sha, found); err != nil {
-		return err
+		return 0, err
 	}
-	res.Skipped, res.Records = true, records
-	return nil
+	return records, nil
 }
 
 // drain reads a file to its end, which verifies it, and returns its checksum.
@@ -212,7 +216,7 @@ func (f *fileTx) apply(ctx context.Context, sqlTx *sql.Tx, rd *syncfile.Reader) 
 		return err
 	}
 	ids := write.NewIDCache(store, f.opts.CacheLimit)
-	first := &write.FirstPass{Tx: tx, Store: store, IDs: ids, Plan: f.plan, Facts: f.facts, Limits: f.limits(),
+	first := &write.FirstPass{Tx: tx, Store: store, IDs: ids, Plan: f.plan, Facts: f.facts, Limits: f.sess.limits,
 		Progress: f.progress, Warn: f.warn}
 	applied, err := first.Run(ctx, records)
 	if err != nil {
@@ -246,12 +250,6 @@ func (f *fileTx) apply(ctx context.Context, sqlTx *sql.Tx, rd *syncfile.Reader) 
 	}
 	f.finish(counts, t.Records)
 	return claim.Confirm(ctx, sqlTx, t.SHA256, t.Records, f.res.Inserted, f.res.Updated, f.res.Deleted)
-}
-
-func (f *fileTx) limits() write.Limits {
-	lim := f.sess.limits
-	lim.Rows = f.opts.BatchRows
-	return lim
 }
 
 // finish copies the counts into the result, tables in apply order.

@@ -61,6 +61,7 @@ func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opt
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Usage, err)
 	}
+	defer closeInbox(entries)
 	if len(odd) > 0 {
 		warn(&opts, "%s", oddNamesWarning(dir, odd))
 	}
@@ -73,7 +74,6 @@ func RunInbox(ctx context.Context, db *sql.DB, s *schema.Schema, dir string, opt
 	if len(entries) == 0 {
 		return files, nil
 	}
-	defer closeInbox(entries)
 	r, err := newRunner(ctx, db, s, opts)
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Failure, err)
