@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,22 +10,14 @@ import (
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
 	"tributary/testdata/civicrm"
+	"tributary/testdata/civicrm/civitest"
 )
 
 // civiGeneration makes a database with one generation of the CiviCRM test
 // schema (and generated rows when contacts > 0), and returns its DSN.
 func civiGeneration(t *testing.T, generation string, contacts int, seed int64) (*sqlx.DB, string) {
 	t.Helper()
-	db, cfg := dbtest.NewDatabase(t)
-	ctx := context.Background()
-	if err := civicrm.CreateSchema(ctx, db.DB, generation); err != nil {
-		t.Fatal(err)
-	}
-	if contacts > 0 {
-		if _, err := civicrm.Generate(ctx, db.DB, civicrm.GenerateOptions{Contacts: contacts, Seed: seed}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db, cfg := civitest.NewDatabase(t, generation, civicrm.GenerateOptions{Contacts: contacts, Seed: seed})
 	return db, dbtest.DSN(cfg)
 }
 

@@ -76,8 +76,7 @@ func TestImportUsageErrors(t *testing.T) {
 // generated rows when contacts > 0); it returns the database and its DSN.
 func civiDatabase(t *testing.T, contacts int) (*sqlx.DB, string) {
 	t.Helper()
-	db, cfg := civitest.NewDatabase(t, civicrm.Generation5, civicrm.GenerateOptions{Contacts: contacts, Seed: 1})
-	return db, dbtest.DSN(cfg)
+	return civiGeneration(t, civicrm.Generation5, contacts, 1)
 }
 
 // exportFile runs the export command on a child and returns the file path.
