@@ -19,6 +19,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
+	"tributary/importer"
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
 )
@@ -201,10 +202,10 @@ func TestClusterSamePrefixOnTwoNodes(t *testing.T) {
 	verifyThrough(t, childDSN, masterDSN, 3)
 }
 
-// TestClusterConsecutiveFilesSplit: file k through node 1 and file k+1
-// through node 2 at the same moment. k+1 must never be rejected (exit 3,
-// which would move a sound file to failed/) because node 2 did not yet see
-// k: it is applied after k, or left for the next run (75).
+// TestClusterConsecutiveFilesSplit: file k through node 1, and while that
+// import runs, file k+1 through node 2. k+1 must never be rejected (exit
+// 3, which would move a sound file to failed/) because node 2 did not yet
+// see k: it is applied after k, or left for the next run (75).
 func TestClusterConsecutiveFilesSplit(t *testing.T) {
 	clusterNodes(t)
 	bin := importBinary(t)
@@ -220,7 +221,7 @@ func TestClusterConsecutiveFilesSplit(t *testing.T) {
 		k := exportFile(t, childDSN, out)
 		mutate(t, child, round+10)
 		next := exportFile(t, childDSN, out)
-		results := importAtOnce(t, bin, []string{k}, []string{next}, masterDSN)
+		results := importWhileImporting(t, bin, k, next, masterDSN)
 		for _, r := range results {
 			if r.code != 0 && r.code != exitcode.Locked {
 				t.Errorf("round %d through node %d: exit %d: %s", round, r.node, r.code, r.stderr)
@@ -234,6 +235,26 @@ func TestClusterConsecutiveFilesSplit(t *testing.T) {
 		}
 	}
 	verifyThrough(t, childDSN, masterDSN, 3)
+}
+
+// importWhileImporting imports first through node 1 and, once that import
+// is under way (it holds the prefix's lock on node 1) or has ended, second
+// through node 2.
+func importWhileImporting(t *testing.T, bin, first, second, masterDSN string) []outcome {
+	t.Helper()
+	node1 := openDSN(t, onNode(t, masterDSN, 1))
+	lock := importer.LockName(masterDatabaseName(t, node1), "nyc")
+	p := startProcess(t, bin, "import", "--dsn", onNode(t, masterDSN, 1), "--map", "civicrm", first)
+	deadline := time.Now().Add(60 * time.Second)
+	for !p.exited() && dbtest.LockHolder(t, node1, lock) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first import never took the prefix's lease")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, stderr, code := runProcess(t, bin, "import", "--dsn", onNode(t, masterDSN, 2), "--map", "civicrm", second)
+	firstCode := p.wait(t)
+	return []outcome{{node: 1, code: firstCode, stderr: p.stderr.String()}, {node: 2, code: code, stderr: stderr}}
 }
 
 // importAtOnce starts an import of files1 through node 1 and one of files2
@@ -279,7 +300,7 @@ func TestClusterWriteSetLimit(t *testing.T) {
 			db.Exec("SET GLOBAL wsrep_max_ws_rows = 0")
 		}
 	})
-	before := tableChecksums(t, master)
+	before := dbtest.Checksums(t, master)
 	_, stderr, code := execute(t, "import", "--dsn", onNode(t, masterDSN, 2), "--map", "civicrm", file)
 	t.Logf("exit %d: %s", code, stderr)
 	switch code {
@@ -290,8 +311,41 @@ func TestClusterWriteSetLimit(t *testing.T) {
 			t.Errorf("the message does not name the setting: %s", stderr)
 		}
 		waitApplied(t, masterDSN, 1)
-		assertSameTables(t, before, tableChecksums(t, master))
+		dbtest.AssertSameTables(t, before, dbtest.Checksums(t, master))
 	default:
 		t.Fatalf("exit %d, want 0 or 1: %s", code, stderr)
 	}
+}
+
+// TestClusterLease: the prefix's lease is seen on every node. A live lease
+// of another import (taken through node 2) keeps node 1's import out with
+// exit 75 and its holder named; an expired one is taken over; a finished
+// import leaves no lease behind.
+func TestClusterLease(t *testing.T) {
+	clusterNodes(t)
+	_, childDSN := civiDatabase(t, 20)
+	_, masterDSN := civiDatabase(t, 0)
+	out := t.TempDir()
+	if _, stderr, code := execute(t, "import", "--dsn", onNode(t, masterDSN, 1), "--map", "civicrm", exportFile(t, childDSN, out)); code != 0 {
+		t.Fatalf("first import: exit %d: %s", code, stderr)
+	}
+	if n := syncedCount(t, masterDSN, 3, "SELECT COUNT(*) FROM tributary_leases"); n != 0 {
+		t.Fatalf("%d leases left after the import ended", n)
+	}
+	node2 := openDSN(t, onNode(t, masterDSN, 2))
+	waitApplied(t, masterDSN, 2)
+	dbtest.Exec(t, node2, `REPLACE INTO tributary_leases (prefix, holder, taken_at, expires_at)
+		VALUES ('nyc', 'import pid 1 on elsewhere', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL 1 HOUR)`)
+	waitApplied(t, masterDSN, 1)
+	file := exportFile(t, childDSN, out)
+	_, stderr, code := execute(t, "import", "--dsn", onNode(t, masterDSN, 1), "--map", "civicrm", file)
+	if code != exitcode.Locked || !strings.Contains(stderr, "import pid 1 on elsewhere") {
+		t.Fatalf("import while another holds the lease: exit %d: %s", code, stderr)
+	}
+	dbtest.Exec(t, node2, `UPDATE tributary_leases SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND`)
+	waitApplied(t, masterDSN, 3)
+	if _, stderr, code := execute(t, "import", "--dsn", onNode(t, masterDSN, 3), "--map", "civicrm", file); code != 0 {
+		t.Fatalf("import after the lease expired: exit %d: %s", code, stderr)
+	}
+	verifyThrough(t, childDSN, masterDSN, 2)
 }

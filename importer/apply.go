@@ -217,7 +217,7 @@ func (f *fileTx) apply(ctx context.Context, sqlTx *sql.Tx, rd *syncfile.Reader) 
 	}
 	ids := write.NewIDCache(store, f.opts.CacheLimit)
 	first := &write.FirstPass{Tx: tx, Store: store, IDs: ids, Plan: f.plan, Facts: f.facts, Limits: f.sess.limits,
-		Progress: f.progress, Warn: f.warn}
+		NoReturning: f.sess.noReturning, Progress: f.progress, Warn: f.warn}
 	applied, err := first.Run(ctx, records)
 	if err != nil {
 		return err
@@ -249,6 +249,9 @@ func (f *fileTx) apply(ctx context.Context, sqlTx *sql.Tx, rd *syncfile.Reader) 
 		}
 	}
 	f.finish(counts, t.Records)
+	if err := f.sess.holdLease(ctx, sqlTx); err != nil {
+		return err
+	}
 	return claim.Confirm(ctx, sqlTx, t.SHA256, t.Records, f.res.Inserted, f.res.Updated, f.res.Deleted)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -68,6 +69,23 @@ func retryable(err error) bool {
 	return database.IsRetryable(err) || errors.Is(err, mapping.ErrTransactionLost)
 }
 
+// writeSetLimit names the Galera setting a refused write set passed
+// (wsrep_max_ws_rows or wsrep_max_ws_size), or "".
+func writeSetLimit(err error) string {
+	var my *mysql.MySQLError
+	if !errors.As(err, &my) {
+		return ""
+	}
+	msg := strings.ToLower(my.Message)
+	switch {
+	case strings.Contains(msg, "wsrep_max_ws_rows"):
+		return "wsrep_max_ws_rows"
+	case strings.Contains(msg, "wsrep_max_ws_size"), strings.Contains(msg, "writeset size"):
+		return "wsrep_max_ws_size"
+	}
+	return ""
+}
+
 func warn(opts *Options, format string, args ...any) {
 	if opts.Warn != nil {
 		opts.Warn(fmt.Sprintf(format, args...))
@@ -84,6 +102,9 @@ func fileError(ctx context.Context, path string, err error, attempts int) error 
 		return exitcode.Wrap(exitcode.Interrupted, fmt.Errorf("%s: interrupted; rolled back: %w", path, err))
 	case errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn):
 		return exitcode.Wrap(exitcode.Failure, fmt.Errorf("%s: the connection to the master broke (killed by an admin, a server restart, a network failure); the server rolls the file back, nothing of it is applied, and the next run tries it again: %w", path, err))
+	case writeSetLimit(err) != "":
+		return exitcode.Wrap(exitcode.Failure, fmt.Errorf("%s: the file is larger than the cluster lets one transaction be (%s); nothing of it was applied. A file is applied in one transaction: raise %s on every node (SET GLOBAL, and in the server's configuration), then the next run applies it: %w",
+			path, writeSetLimit(err), writeSetLimit(err), err))
 	case database.ErrorNumber(err) == errInterrupted:
 		return exitcode.Wrap(exitcode.Failure, fmt.Errorf("%s: the server interrupted a statement of the import (KILL QUERY, or the server shutting down); rolled back, nothing of the file was applied, and the next run tries it again: %w", path, err))
 	case retryable(err):

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"tributary/importer/masterdb"
@@ -34,6 +36,11 @@ type session struct {
 	unwatch func() (killed bool)
 	db      *sql.DB
 	opts    *Options
+	// lease holds the prefix across a cluster's nodes (nil elsewhere).
+	lease *lease
+	// noReturning: the server cannot return inserted rows' IDs (see
+	// write.FirstPass.NoReturning).
+	noReturning bool
 }
 
 // ensure creates the mapping and ledger tables when they are missing, the
@@ -67,6 +74,7 @@ func openSession(ctx context.Context, db *sql.DB, prefix string, opts *Options) 
 	}
 	s := &session{conn: conn, prefix: prefix, db: db, opts: opts}
 	if err := s.setup(ctx, opts); err != nil {
+		s.releaseLease(ctx)
 		s.discard()
 		return nil, err
 	}
@@ -77,9 +85,11 @@ func openSession(ctx context.Context, db *sql.DB, prefix string, opts *Options) 
 func (s *session) setup(ctx context.Context, opts *Options) error {
 	var dbName sql.NullString
 	var packet int64
-	if err := s.conn.QueryRowContext(ctx, "SELECT DATABASE(), @@max_allowed_packet, CONNECTION_ID()").Scan(&dbName, &packet, &s.id); err != nil {
+	var version string
+	if err := s.conn.QueryRowContext(ctx, "SELECT DATABASE(), @@max_allowed_packet, CONNECTION_ID(), VERSION()").Scan(&dbName, &packet, &s.id, &version); err != nil {
 		return fmt.Errorf("read session: %w", masterdb.SQLError(err))
 	}
+	s.noReturning = !hasReturning(version)
 	if err := s.takeLock(ctx, LockName(dbName.String, s.prefix)); err != nil {
 		return err
 	}
@@ -107,6 +117,15 @@ func (s *session) setup(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("set up session: %w", masterdb.SQLError(err))
 		}
 	}
+	cluster, err := s.isCluster(ctx)
+	if err != nil {
+		return err
+	}
+	if cluster {
+		if err := s.takeLease(ctx); err != nil {
+			return err
+		}
+	}
 	s.limits = write.Limits{Rows: opts.BatchRows, Bytes: int(min(max(packet/4, 64<<10), 8<<20)), Params: 65000}
 	return nil
 }
@@ -117,6 +136,7 @@ func (s *session) setup(ctx context.Context, opts *Options) error {
 // work back, so that the next run finds the prefix free.
 func (s *session) close(ctx context.Context) {
 	killed := s.unwatch != nil && s.unwatch()
+	s.releaseLease(ctx)
 	if s.lock != "" && !killed {
 		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -126,6 +146,25 @@ func (s *session) close(ctx context.Context) {
 	if killed {
 		s.waitGone(ctx)
 	}
+}
+
+// noReturningEnv makes import take the path of servers without INSERT ...
+// RETURNING on MariaDB too: how the test suite proves that path (README,
+// "Running on a cluster"). It only ever makes import do less.
+const noReturningEnv = "TRIBUTARY_NO_RETURNING"
+
+// hasReturning reports whether the server returns inserted rows' IDs with
+// INSERT ... RETURNING: MariaDB from 10.5 on. MySQL has no RETURNING, and
+// TiDB parses it and returns nothing.
+func hasReturning(version string) bool {
+	if os.Getenv(noReturningEnv) != "" || !strings.Contains(version, "MariaDB") {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 10 || major == 10 && minor >= 5
 }
 
 func (s *session) discard() {

@@ -84,6 +84,20 @@ func (t *Tx) Exec(ctx context.Context, query string, args []any) (int64, error) 
 	return res.RowsAffected()
 }
 
+// InsertID runs an INSERT of one row and returns the ID the server gave
+// it (LAST_INSERT_ID of the statement).
+func (t *Tx) InsertID(ctx context.Context, query string, args []any) (int64, error) {
+	st, err := t.Prepared(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, SQLError(err)
+	}
+	return res.LastInsertId()
+}
+
 // warningCodes are the notes and warnings a write gives when the master
 // stored something other than the file's value (rounded a DECIMAL, cut a
 // fraction of a second): strict mode makes most of them errors, not all.

@@ -36,6 +36,11 @@ type FirstPass struct {
 	Plan   *plan.Plan
 	Facts  *repair.Facts
 	Limits Limits
+	// NoReturning: the server has no INSERT ... RETURNING (MySQL, TiDB,
+	// MariaDB before 10.5), so new rows are inserted one per statement and
+	// each master ID read from the statement's LAST_INSERT_ID: a multi-row
+	// INSERT's IDs need not be consecutive (innodb_autoinc_lock_mode=2).
+	NoReturning bool
 	// Progress, when set, hears after each batch how many records were
 	// read; Warn gets warnings about the file (no row values).
 	Progress func(table string, records int64)

@@ -230,11 +230,41 @@ func (w *tableWriter) insert(ctx context.Context, rows []*plan.Row) error {
 		return nil
 	}
 	t := w.tp.Table
+	ids, err := w.insertRows(ctx, rows)
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(rows) {
+		return fmt.Errorf("table %s: insert returned %d IDs for %d rows", t.Name, len(ids), len(rows))
+	}
+	if err := w.r.Tx.CheckWarnings(ctx, t.Name); err != nil {
+		return w.batchError("insert", err)
+	}
+	return w.recordInserted(ctx, rows, ids)
+}
+
+// insertRows inserts rows and returns their master IDs in row order.
+func (w *tableWriter) insertRows(ctx context.Context, rows []*plan.Row) ([]int64, error) {
+	t := w.tp.Table
+	ids := make([]int64, 0, len(rows))
+	if w.r.NoReturning {
+		for _, row := range rows {
+			q, args, err := masterdb.Insert(t.Name, w.tp.ColumnNames(), [][]any{row.Vals}, "")
+			if err != nil {
+				return nil, fmt.Errorf("table %s: %w", t.Name, err)
+			}
+			id, err := w.r.Tx.InsertID(ctx, q, args)
+			if err != nil {
+				return nil, w.rowError(row, "insert", err)
+			}
+			ids = append(ids, id)
+		}
+		return ids, nil
+	}
 	q, args, err := masterdb.Insert(t.Name, w.tp.ColumnNames(), valuesOf(rows), t.Key[0])
 	if err != nil {
-		return fmt.Errorf("table %s: %w", t.Name, err)
+		return nil, fmt.Errorf("table %s: %w", t.Name, err)
 	}
-	ids := make([]int64, 0, len(rows))
 	err = w.r.Tx.Query(ctx, q, args, func(scan func(...any) error) error {
 		var id int64
 		if err := scan(&id); err != nil {
@@ -244,15 +274,9 @@ func (w *tableWriter) insert(ctx context.Context, rows []*plan.Row) error {
 		return nil
 	})
 	if err != nil {
-		return w.batchError("insert", err)
+		return nil, w.batchError("insert", err)
 	}
-	if len(ids) != len(rows) {
-		return fmt.Errorf("table %s: insert returned %d IDs for %d rows", t.Name, len(ids), len(rows))
-	}
-	if err := w.r.Tx.CheckWarnings(ctx, t.Name); err != nil {
-		return w.batchError("insert", err)
-	}
-	return w.recordInserted(ctx, rows, ids)
+	return ids, nil
 }
 
 func (w *tableWriter) recordInserted(ctx context.Context, rows []*plan.Row, ids []int64) error {

@@ -1,6 +1,7 @@
 # Shared by test.sh, demo.sh and bench.sh: start a throwaway MariaDB server
 # in a temporary directory, on a free port with its own socket, and stop it
 # when the calling script exits (also on failure or Ctrl-C).
+# MARIADB_EXTRA_ARGS, when set, adds server options (split at spaces).
 # After mariadb_start: MARIADB_DSN (go-sql-driver DSN, no database),
 # MARIADB_PORT, MARIADB_SOCKET, MARIADB_DIR.
 
@@ -73,7 +74,7 @@ mariadb_start() {
 		--pid-file="$MARIADB_DIR/mysqld.pid" --log-error="$MARIADB_DIR/error.log" \
 		--innodb-buffer-pool-size=512M --innodb-flush-log-at-trx-commit=2 \
 		--max-allowed-packet=64M --max-connections=500 \
-		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci >"$MARIADB_DIR/stderr.log" 2>&1 &
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci ${MARIADB_EXTRA_ARGS:-} >"$MARIADB_DIR/stderr.log" 2>&1 &
 	MARIADB_PID=$!
 	for _ in $(seq 1 300); do
 		if mariadb --no-defaults -uroot --socket="$MARIADB_SOCKET" -e 'SELECT 1' >/dev/null 2>&1; then
