@@ -143,7 +143,7 @@ the same export every 15 minutes.
 --sign-key-file FILE signs each file (an HMAC-SHA256 in its trailer) with a
 key shared with the master, which then rejects unsigned or forged files.
 --metrics-file FILE writes Prometheus metrics for node_exporter's textfile
-collector (see README, Monitoring).`
+collector (see docs/monitoring.md).`
 
 // runExport exports and then writes the metrics file, whatever the
 // outcome, usage errors (exit 2) included; only a run without a valid

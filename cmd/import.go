@@ -151,7 +151,7 @@ The mapping and ledger tables are created on the first import; after that an
 account with SELECT, INSERT, UPDATE and DELETE on the database is enough.
 Each file's outcome is one line on standard error ("updated" counts the
 rows the server changed); -v adds one line per table, and gives warnings
-that are otherwise given once (see README, Warnings once).
+that are otherwise given once (see docs/operations.md, Warnings once).
 
 --inbox DIR applies every complete sync file in DIR, in order of (prefix,
 sequence), ignoring dotfiles, *.tmp and other names (rsync and scp use those
@@ -182,7 +182,7 @@ tried, since the next builds on it. With --inbox, nothing is moved.
 
 --metrics-file FILE writes Prometheus metrics (last success and window end
 per prefix, rows by table and operation, duration, rejected files) for
-node_exporter's textfile collector; see README.md.
+node_exporter's textfile collector; see docs/monitoring.md.
 
 From cron, every ten minutes:
 

@@ -13,7 +13,7 @@ import (
 	"tributary/mapping"
 )
 
-// Metric names are documented in README.md; alerts rely on them,
+// Metric names are documented in docs/monitoring.md; alerts rely on them,
 // so they change only with that page.
 const (
 	mImportLastRun       = "tributary_import_last_run_timestamp_seconds"

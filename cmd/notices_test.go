@@ -17,7 +17,7 @@ import (
 // full file replaced is stale (exit 3, moved to failed/). Sent again, as a
 // transport that does not remove what it sent does on every run, it is
 // moved again without a word (no cron mail), and the metrics count it as
-// stale, not as rejected: the README's rejected-file alert stays quiet.
+// stale, not as rejected: docs/monitoring.md's rejected-file alert stays quiet.
 func TestStaleFileToldOnce(t *testing.T) {
 	child, childDSN := civiDatabase(t, 5)
 	_, masterDSN := civiDatabase(t, 0)

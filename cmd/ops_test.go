@@ -152,7 +152,7 @@ func TestStatus(t *testing.T) {
 		} `json:"prefixes"`
 	}
 	dec := json.NewDecoder(strings.NewReader(stdout))
-	dec.DisallowUnknownFields() // every field is documented; a new one must be added here and in README.md
+	dec.DisallowUnknownFields() // every field is documented; a new one must be added here and in docs/monitoring.md
 	if err := dec.Decode(&doc); err != nil {
 		t.Fatalf("%v:\n%s", err, stdout)
 	}

@@ -30,7 +30,7 @@ type statusOptions struct {
 func (o *statusOptions) AddFlags(flags *pflag.FlagSet) {
 	o.files.AddFlags(flags, "status", true)
 	o.conn.AddFlags(flags)
-	flags.BoolVar(&o.json, "json", false, "print one JSON document (format documented in README.md) instead of tables")
+	flags.BoolVar(&o.json, "json", false, "print one JSON document (format documented in docs/monitoring.md) instead of tables")
 	flags.BoolVar(&o.check, "check", false, "for monitoring: one line \"TRIBUTARY OK - ...\" and exit 0, or one \"TRIBUTARY CRITICAL - ...\" line per problem and exit 1")
 	flags.DurationVar(&o.maxLag, "max-lag", 2*time.Hour, "with --check: a prefix whose newest data on the master is older than this is a problem")
 	flags.StringVar(&o.inbox, "inbox", "", "with --check: the import inbox; a rejected file waiting in DIR/failed is a problem")
@@ -62,7 +62,7 @@ newest data of that child on the master may be), and how many rows of each
 table are mapped.
 
 --json prints one stable JSON document instead ("format_version": 1; every
-field is described in README.md), for monitoring scripts.
+field is described in docs/monitoring.md), for monitoring scripts.
 An account with SELECT on the master is enough.
 
 --check turns status into a monitoring check (Nagios, Icinga, a systemd
@@ -89,7 +89,7 @@ problems as "problems".
 }
 
 // statusDoc is the --json document. Its fields are a contract
-// (README.md): add fields, never change or remove one.
+// (docs/monitoring.md): add fields, never change or remove one.
 type statusDoc struct {
 	FormatVersion int            `json:"format_version"`
 	Database      string         `json:"database"`

@@ -35,7 +35,7 @@ func (o *verifyOptions) AddFlags(flags *pflag.FlagSet) {
 	o.master.AddFlags(flags)
 	flags.StringVar(&o.prefix, "prefix", "", "the child's prefix, as it exports")
 	flags.StringVar(&o.mapName, "map", "", "sync map file, or a built-in preset name ("+strings.Join(schema.PresetNames(), ", ")+")")
-	flags.BoolVar(&o.json, "json", false, "print one JSON document (format documented in README.md)")
+	flags.BoolVar(&o.json, "json", false, "print one JSON document (format documented in docs/monitoring.md)")
 	flags.IntVar(&o.chunk, "chunk", 1000, "keys per checksummed chunk")
 	flags.IntVar(&o.maxReport, "max-report", 100, "list at most this many differences (0: all); the counts per table always cover every one")
 }
@@ -104,7 +104,7 @@ master-defaults-file=/etc/tributary/master.cnf, prefix=nyc, map=civicrm).
 	return c
 }
 
-// verifyDoc is the --json document (README.md).
+// verifyDoc is the --json document (docs/monitoring.md).
 type verifyDoc struct {
 	FormatVersion int            `json:"format_version"`
 	Prefix        string         `json:"prefix"`

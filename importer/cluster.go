@@ -15,8 +15,8 @@ import (
 	"tributary/mapping"
 )
 
-// On a MariaDB Galera Cluster master two things change (README, "Running
-// on a cluster"): GET_LOCK holds only on the node that took it, so a prefix
+// On a MariaDB Galera Cluster master two things change (docs/cluster.md):
+// GET_LOCK holds only on the node that took it, so a prefix
 // is also held by a lease row every node sees (mapping.LeaseTable); and a
 // node applies what the others committed a moment later, so the session
 // reads causally (wsrep_sync_wait) while it takes the lease, after which

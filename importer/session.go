@@ -149,8 +149,8 @@ func (s *session) close(ctx context.Context) {
 }
 
 // noReturningEnv makes import take the path of servers without INSERT ...
-// RETURNING on MariaDB too: how the test suite proves that path (README,
-// "Running on a cluster"). It only ever makes import do less.
+// RETURNING on MariaDB too: how the test suite proves that path
+// (docs/cluster.md). It only ever makes import do less.
 const noReturningEnv = "TRIBUTARY_NO_RETURNING"
 
 // hasReturning reports whether the server returns inserted rows' IDs with

@@ -390,7 +390,7 @@ report() {
 	report_targets
 }
 
-# The performance targets (README, Performance).
+# The performance targets (docs/performance.md).
 report_targets() {
 	local ex im ib rss all
 	ex=$(bench_div "$(median_of "export full")" "$(median_of mysqldump)")

@@ -95,11 +95,13 @@ install -m 644 packaging/systemd/* "$root/usr/lib/systemd/system/"
 install -m 644 packaging/sysusers.d/tributary.conf "$root/usr/lib/sysusers.d/"
 install -m 644 packaging/tmpfiles.d/tributary.conf "$root/usr/lib/tmpfiles.d/"
 
-# Documentation: README, option file examples, copyright, changelog.
+# Documentation: README and the docs it links to, option file examples,
+# copyright, changelog.
 doc=$root/usr/share/doc/tributary
-install -d "$doc/examples"
+install -d "$doc/examples" "$doc/docs"
 install -m 644 README.md "$doc/"
-gzip -9n "$doc/README.md"
+install -m 644 docs/*.md "$doc/docs/"
+gzip -9n "$doc/README.md" "$doc"/docs/*.md
 install -m 644 packaging/examples/*.cnf "$doc/examples/"
 install -m 644 packaging/debian/copyright "$doc/"
 date=$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cluster tests (README, "Running on a cluster"): starts a throwaway
+# The cluster tests (docs/cluster.md): starts a throwaway
 # 3-node MariaDB Galera cluster on loopback (installing Debian's galera-4
 # first when it is missing and this runs as root), runs the tests of
 # cmd/cluster_test.go against it with one DSN per node, and stops every
