@@ -67,6 +67,11 @@ type TableSpec struct {
 	Snapshot   bool               `yaml:"snapshot"`
 	Exclude    []string           `yaml:"exclude"`
 	References map[string]RefSpec `yaml:"references"`
+	// Unique says what the master does when a child's row brings a value
+	// that another row of the master already holds in a unique key: keyed
+	// by the key's column, or by the unique index's name for a key of
+	// several columns; the value is PolicyMatch or PolicyRename.
+	Unique map[string]string `yaml:"unique"`
 }
 
 // RefSpec adds a reference the database does not declare, or overrides a
@@ -137,6 +142,9 @@ func ParseMap(data []byte, source string) (*Map, error) {
 	}
 	if len(m.Tables) == 0 {
 		return nil, fmt.Errorf("map %s: no tables listed under \"tables:\"", source)
+	}
+	if err := m.checkPolicies(); err != nil {
+		return nil, fmt.Errorf("map %s: %w", source, err)
 	}
 	if err := m.Release.check(); err != nil {
 		return nil, fmt.Errorf("map %s: release: %w", source, err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"tributary/internal/database"
 	"tributary/internal/exitcode"
 )
 
@@ -41,8 +40,11 @@ func CheckMaster(ctx context.Context, master *sqlx.DB, m *Map, child *Schema) (*
 	}
 	for _, mt := range ms.Tables {
 		for _, k := range ms.CollidingKeys(mt) {
-			ps.add(mt.Name, "", "unique key %s (%s) on the master: two branches, or a branch and the master's own rows, may hold the same value, and the file that brings it second is rejected. Drop the key on the master (ALTER TABLE %s DROP KEY %s): tributary cannot yet match or rename such values",
-				k.Name, strings.Join(k.Columns, ", "), database.QuoteIdent(mt.Name), database.QuoteIdent(k.Name))
+			if mt.Policy(k) != "" {
+				continue
+			}
+			ps.add(mt.Name, "", "unique key %s (%s) on the master: two branches, or a branch and the master's own rows, may hold the same value, and the file that brings it second is rejected. Give the key a policy in the map under %s: %s",
+				k.Name, strings.Join(k.Columns, ", "), mt.Name, PolicyHint(k))
 		}
 	}
 	return ms, ps.sorted(), nil

@@ -54,6 +54,9 @@ type Table struct {
 	// Unique are the table's unique keys other than the primary key, as
 	// this database declares them.
 	Unique []UniqueKey
+	// Policies are the map's unique: entries, resolved to this database's
+	// unique keys.
+	Policies []UniquePolicy
 	// all are every column of the table in this database, excluded ones
 	// too, for the checks of a master (requiredColumns).
 	all []Column
