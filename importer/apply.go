@@ -259,10 +259,12 @@ func (f *fileTx) apply(ctx context.Context, sqlTx *sql.Tx, rd *syncfile.Reader) 
 func (f *fileTx) finish(counts plan.Counts, records int64) {
 	res := f.res
 	res.Tables = res.Tables[:0]
-	res.Inserted, res.Updated, res.Deleted = 0, 0, 0
+	res.Inserted, res.Updated, res.Deleted, res.Matched, res.Renamed = 0, 0, 0, 0, 0
 	for _, t := range f.plan.Schema.Tables {
 		if tc, ok := counts[t.Name]; ok {
-			res.Tables = append(res.Tables, TableStats{Table: t.Name, Inserted: tc.Inserted, Updated: tc.Updated, Deleted: tc.Deleted})
+			res.Tables = append(res.Tables, TableStats{Table: t.Name, Inserted: tc.Inserted, Updated: tc.Updated, Deleted: tc.Deleted, Matched: tc.Matched, Renamed: tc.Renamed})
+			res.Matched += tc.Matched
+			res.Renamed += tc.Renamed
 			res.Inserted += tc.Inserted
 			res.Updated += tc.Updated
 			res.Deleted += tc.Deleted

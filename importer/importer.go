@@ -102,6 +102,11 @@ type Result struct {
 	Inserted int64
 	Updated  int64
 	Deleted  int64
+	// Matched: rows mapped to a master row holding their unique value
+	// (match policy) instead of being inserted; Renamed: rows written
+	// with their unique value renamed (rename policy).
+	Matched  int64
+	Renamed  int64
 	Warnings int
 	Attempts int
 	Duration time.Duration
@@ -115,6 +120,8 @@ type TableStats struct {
 	Inserted int64
 	Updated  int64
 	Deleted  int64
+	Matched  int64
+	Renamed  int64
 }
 
 // Run applies files in order of (prefix, sequence), whatever order they

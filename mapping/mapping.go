@@ -120,6 +120,7 @@ func ensure(ctx context.Context, q Querier, prefix string, temporary bool) ([]st
 	for _, want := range []struct{ name, ddl string }{
 		{LedgerTable, ledgerDDL(temporary)},
 		{table, mappingDDL(table, temporary)},
+		{HoldersTable, holdersDDL(temporary)},
 	} {
 		exists, err := tableExists(ctx, q, want.name)
 		if err != nil {

@@ -73,9 +73,9 @@ func (r *resolver) resolve() *Schema {
 		r.references(s, t, r.m.Tables[t.Name])
 	}
 	for _, t := range tables {
-		r.policies(t, r.m.Tables[t.Name])
 		r.roleColumns(s, t)
 		r.key(s, t)
+		r.policies(t, r.m.Tables[t.Name])
 	}
 	s.Tables = r.order(tables)
 	s.Fingerprint = s.fingerprint()

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // CollidingKeys lists the unique keys of a synced table whose values two
@@ -125,6 +126,10 @@ func (m *Map) checkPolicies() error {
 // synced; a rename needs a text column to rename. A preset names keys
 // some releases lack, and skips those.
 func (r *resolver) policies(t *Table, spec TableSpec) {
+	if len(spec.Unique) > 0 && !t.Mapped {
+		r.problems.add(t.Name, "", "unique: policies need a table with a single integer key, whose rows the master maps")
+		return
+	}
 	keys := make([]string, 0, len(spec.Unique))
 	for k := range spec.Unique {
 		keys = append(keys, k)
@@ -185,6 +190,44 @@ func isTextType(dataType string) bool {
 	switch dataType {
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
 		return true
+	}
+	return false
+}
+
+// RenameTries is how many forms a rename tries before it gives up:
+// "<value> (<prefix>)", then "<value> (<prefix> 2)" up to 20.
+const RenameTries = 20
+
+// Renamed returns value made unique with prefix, form n (from 1):
+// "<value> (<prefix>)", and "<value> (<prefix> n)" for n > 1. When the
+// whole is longer than maxChars characters (0: no limit), the value is cut,
+// by characters, never inside one, so that it fits. ok is false when no
+// character of a non-empty value would fit.
+func Renamed(value, prefix string, n int, maxChars int64) (string, bool) {
+	suffix := " (" + prefix + ")"
+	if n > 1 {
+		suffix = fmt.Sprintf(" (%s %d)", prefix, n)
+	}
+	if maxChars <= 0 {
+		return value + suffix, true
+	}
+	room := maxChars - int64(utf8.RuneCountInString(suffix))
+	chars := int64(utf8.RuneCountInString(value))
+	switch {
+	case room < 0 || (room == 0 && chars > 0):
+		return "", false
+	case chars > room:
+		value = string([]rune(value)[:room])
+	}
+	return value + suffix, true
+}
+
+// IsRenamed reports whether stored is one of the forms Renamed gives value.
+func IsRenamed(stored, value, prefix string, maxChars int64) bool {
+	for n := 1; n <= RenameTries; n++ {
+		if form, ok := Renamed(value, prefix, n, maxChars); ok && form == stored {
+			return true
+		}
 	}
 	return false
 }

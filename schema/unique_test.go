@@ -65,3 +65,39 @@ func TestUniquePolicies(t *testing.T) {
 		})
 	}
 }
+
+func TestRenamed(t *testing.T) {
+	tests := []struct {
+		name, value string
+		n           int
+		max         int64
+		want        string
+		ok          bool
+	}{
+		{"first form", "Members", 1, 64, "Members (nyc)", true},
+		{"later forms are numbered", "Members", 3, 64, "Members (nyc 3)", true},
+		{"exactly at the limit", "Members", 1, 13, "Members (nyc)", true},
+		{"cut to fit", "Members", 1, 10, "Memb (nyc)", true},
+		// Characters, not bytes: the cut never splits "ü".
+		{"cut by characters", "Müller-Lüdenscheid", 1, 10, "Müll (nyc)", true},
+		{"numbered form cut further", "Members", 12, 12, "Mem (nyc 12)", true},
+		{"an empty value takes the suffix alone", "", 1, 6, " (nyc)", true},
+		{"no room for one character", "Members", 1, 6, "", false},
+		{"no room for the suffix", "", 1, 5, "", false},
+		{"no limit", "Members", 1, 0, "Members (nyc)", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := Renamed(tt.value, "nyc", tt.n, tt.max)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("Renamed(%q, %d, %d) = %q, %t; want %q, %t", tt.value, tt.n, tt.max, got, ok, tt.want, tt.ok)
+			}
+			if ok && !IsRenamed(got, tt.value, "nyc", tt.max) {
+				t.Errorf("IsRenamed(%q) is false", got)
+			}
+		})
+	}
+	if IsRenamed("Members (bos)", "Members", "nyc", 64) || IsRenamed("Members", "Members", "nyc", 64) {
+		t.Error("IsRenamed accepts a form of another prefix, or the bare value")
+	}
+}

@@ -184,11 +184,30 @@ func (tr *translator) diffColumns(childRow, masterRow []value) []string {
 			continue
 		}
 		want, ok := tr.expected(childRow, i)
-		if !ok || !same(want, masterRow[i]) {
+		if !ok || !same(want, masterRow[i]) && !tr.renamed(col, want, masterRow[i]) {
 			cols = append(cols, col)
 		}
 	}
 	return cols
+}
+
+// renamed reports whether the master holds the child's value of a rename
+// column in one of its renamed forms (schema.Renamed), as import stores it.
+func (tr *translator) renamed(col string, child, master value) bool {
+	if child == nil || master == nil {
+		return false
+	}
+	for _, p := range tr.t.PolicyKeys(schema.PolicyRename) {
+		if p.Column != col {
+			continue
+		}
+		var max int64
+		if c, ok := tr.t.Column(col); ok {
+			max = c.MaxChars
+		}
+		return schema.IsRenamed(*master, *child, tr.c.prefix, max)
+	}
+	return false
 }
 
 func index(cols []string, name string) int {

@@ -126,3 +126,21 @@ func IsUniqueConflict(err error) bool {
 	var se *ServerError
 	return errors.As(err, &se) && se.number == 1062
 }
+
+// DuplicateKey returns the name of the unique key a duplicate-key error
+// names (without the table MySQL 8 puts before it).
+func DuplicateKey(err error) (string, bool) {
+	var my *mysql.MySQLError
+	if !errors.As(err, &my) || my.Number != 1062 {
+		return "", false
+	}
+	m := dupKeyRE.FindStringSubmatch(my.Message)
+	if m == nil {
+		return "", false
+	}
+	name := m[1]
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name, true
+}

@@ -227,3 +227,27 @@ func anyKeyMatch(key []string, keys [][]any) (string, []any, error) {
 	}
 	return strings.Join(parts, " OR "), args, nil
 }
+
+// SelectHolder selects the key column of the row that holds vals in the
+// unique key cols, and locks it (or, when there is none, the gap where it
+// would go) until the transaction ends: two imports matching the same
+// value take turns.
+func SelectHolder(table, key string, cols []string, vals []any) (string, []any, error) {
+	if key == "" || len(cols) == 0 {
+		return "", nil, errNoColumns
+	}
+	if len(vals) != len(cols) {
+		return "", nil, errShape("values do not match the columns")
+	}
+	return "SELECT " + database.QuoteIdent(key) + " FROM " + database.QuoteIdent(table) + " WHERE " + keyMatch(cols) + " LIMIT 1 FOR UPDATE", vals, nil
+}
+
+// LockIn locks the rows whose column in holds one of vals until the
+// transaction ends, and selects that column.
+func LockIn(table, in string, vals []any) (string, []any, error) {
+	q, args, err := SelectIn(table, []string{in}, in, vals)
+	if err != nil {
+		return "", nil, err
+	}
+	return q + " FOR UPDATE", args, nil
+}

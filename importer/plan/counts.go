@@ -5,6 +5,12 @@ type TableCounts struct {
 	Inserted int64
 	Updated  int64
 	Deleted  int64
+	// Matched: rows mapped to a master row that holds their unique value
+	// (a match policy) instead of being inserted; not in Inserted.
+	Matched int64
+	// Renamed: rows written with a unique value made unique with the
+	// prefix (a rename policy) that the master did not hold in that form.
+	Renamed int64
 }
 
 // Counts are the rows a pass changed, per table; each pass returns its
@@ -28,5 +34,7 @@ func (c Counts) Add(other Counts) {
 		tc.Inserted += o.Inserted
 		tc.Updated += o.Updated
 		tc.Deleted += o.Deleted
+		tc.Matched += o.Matched
+		tc.Renamed += o.Renamed
 	}
 }

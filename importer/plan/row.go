@@ -19,6 +19,10 @@ type Row struct {
 	Master int64  // master ID once known (mapped tables)
 	Key    string // encoded master key (composite tables)
 	Size   int    // bytes bound, to keep statements under max_allowed_packet
+	// Kept: the row is a master row shared through a match policy that
+	// another prefix (or the master) created, or that this file matched:
+	// it is mapped, but the file's values are not written to it.
+	Kept bool
 }
 
 // ParseRow copies one upsert out of the reader's buffer, converting each

@@ -172,6 +172,9 @@ func (d *deleter) ownerSetGone(ctx context.Context, tp *plan.Table) error {
 			continue
 		}
 		found, err := d.rowsReferencing(ctx, t, ref, owner, existed.IDs())
+		if err == nil && d.sharesRows(owner) {
+			found, err = d.ownOnly(ctx, t, found, owner)
+		}
 		if err != nil {
 			return fmt.Errorf("table %s: read the owned rows of %s: %w", t.Name, owner, err)
 		}

@@ -47,6 +47,14 @@ type deleter struct {
 	keys    map[string]map[string][]any // composite tables: encoded key -> key
 	queue   []deleteWork
 	setNull map[nullTarget][]int64
+	// released: mapped tables with match keys: master IDs of shared rows
+	// that stay on the master; only this prefix's mapping of them goes.
+	released map[string]map[int64]bool
+	// setNullRows: SET NULL effects of released rows, by the master IDs of
+	// this prefix's rows that reference them (other prefixes' rows keep
+	// their references).
+	setNullRows map[nullTarget][]int64
+	holders     []holderChange
 	// carried, when set, is what the file carries: such a row must not be
 	// deleted; if it would be, the file contradicts itself and is rejected.
 	carried *write.Carried
@@ -63,7 +71,8 @@ type nullTarget struct{ table, column string }
 
 func (t Target) deleter(carried *write.Carried) *deleter {
 	return &deleter{Target: t, ids: map[string]map[int64]bool{}, keys: map[string]map[string][]any{},
-		setNull: map[nullTarget][]int64{}, carried: carried, counts: plan.Counts{}}
+		setNull: map[nullTarget][]int64{}, carried: carried, counts: plan.Counts{},
+		released: map[string]map[int64]bool{}, setNullRows: map[nullTarget][]int64{}}
 }
 
 // addMapped queues master IDs of a mapped table for deletion.
@@ -75,7 +84,7 @@ func (d *deleter) addMapped(table string, ids []int64, why string) error {
 	}
 	var fresh []int64
 	for _, id := range ids {
-		if set[id] {
+		if set[id] || d.released[table][id] {
 			continue
 		}
 		if d.carried != nil && d.carried.Sent[table].Has(id) {
@@ -135,6 +144,11 @@ func (d *deleter) empty() bool {
 			return false
 		}
 	}
+	for _, ids := range d.released {
+		if len(ids) > 0 {
+			return false
+		}
+	}
 	return len(d.setNull) == 0
 }
 
@@ -143,9 +157,19 @@ func (d *deleter) expand(ctx context.Context) error {
 	for len(d.queue) > 0 {
 		w := d.queue[0]
 		d.queue = d.queue[1:]
+		w, released, err := d.release(ctx, w)
+		if err != nil {
+			return err
+		}
 		for _, r := range d.Plan.Schema.Tables {
 			for _, ref := range r.Refs {
-				if err := d.follow(ctx, w, r, ref); err != nil {
+				if err := d.follow(ctx, w, r, ref, false); err != nil {
+					return err
+				}
+				if len(released) == 0 {
+					continue
+				}
+				if err := d.follow(ctx, deleteWork{table: w.table, ids: released, why: w.why}, r, ref, true); err != nil {
 					return err
 				}
 			}
@@ -155,8 +179,10 @@ func (d *deleter) expand(ctx context.Context) error {
 }
 
 // follow applies one reference's consequence of deleting w's rows.
-func (d *deleter) follow(ctx context.Context, w deleteWork, r *schema.Table, ref *schema.Reference) error {
-	if ref.Shared || (!ref.Polymorphic() && ref.Table != w.table) {
+// With own set, w's rows are shared rows that stay: only this prefix's
+// rows referencing them follow.
+func (d *deleter) follow(ctx context.Context, w deleteWork, r *schema.Table, ref *schema.Reference, own bool) error {
+	if len(w.ids) == 0 || ref.Shared || (!ref.Polymorphic() && ref.Table != w.table) {
 		return nil
 	}
 	owned := r.Role == schema.RoleOwner && ref.Column == r.Owner
@@ -167,10 +193,32 @@ func (d *deleter) follow(ctx context.Context, w deleteWork, r *schema.Table, ref
 			why = fmt.Sprintf("its owner, a %s row, is deleted", w.table)
 		}
 		found, err := d.rowsReferencing(ctx, r, ref, w.table, w.ids)
+		if err == nil && own {
+			found, err = d.ownOnly(ctx, r, found, w.table)
+		}
 		if err != nil {
 			return fmt.Errorf("find %s rows referencing deleted %s rows: %w", r.Name, w.table, err)
 		}
 		return d.addFound(r, found, why)
+	case ref.OnDelete == "SET NULL" && !ref.Polymorphic() && own:
+		if !r.Mapped {
+			return nil
+		}
+		found, err := d.rowsReferencing(ctx, r, ref, w.table, w.ids)
+		if err == nil {
+			found, err = d.ownOnly(ctx, r, found, w.table)
+		}
+		if err != nil {
+			return fmt.Errorf("find %s rows referencing released %s rows: %w", r.Name, w.table, err)
+		}
+		key := nullTarget{r.Name, ref.Column}
+		for _, k := range found {
+			id, err := plan.AsInt64(k[0])
+			if err != nil {
+				return fmt.Errorf("table %s: %w", r.Name, err)
+			}
+			d.setNullRows[key] = append(d.setNullRows[key], id)
+		}
 	case ref.OnDelete == "SET NULL" && !ref.Polymorphic():
 		key := nullTarget{r.Name, ref.Column}
 		d.setNull[key] = append(d.setNull[key], w.ids...)
@@ -206,6 +254,9 @@ func (t Target) rowsReferencing(ctx context.Context, table *schema.Table, ref *s
 // the master's foreign-key checks stay satisfied throughout. It returns
 // the rows deleted per table.
 func (d *deleter) execute(ctx context.Context) (plan.Counts, error) {
+	if err := d.changeHolders(ctx); err != nil {
+		return nil, err
+	}
 	if err := d.runSetNull(ctx); err != nil {
 		return nil, err
 	}
@@ -247,6 +298,20 @@ func (d *deleter) runSetNull(ctx context.Context) error {
 			return fmt.Errorf("set %s.%s to NULL for deleted rows: %w", k.table, k.column, err)
 		}
 	}
+	for k, ids := range d.setNullRows {
+		t, _ := d.Plan.Schema.Table(k.table)
+		err := masterdb.Padded(ids, func(chunk []any) error {
+			q, args, err := masterdb.SetNullIn(k.table, []string{k.column}, t.Key[0], chunk, d.Facts.AutoUpdate(k.table))
+			if err != nil {
+				return err
+			}
+			_, err = d.Tx.Exec(ctx, q, args)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("set %s.%s to NULL for released shared rows: %w", k.table, k.column, err)
+		}
+	}
 	return nil
 }
 
@@ -282,6 +347,11 @@ func (d *deleter) deleteTable(ctx context.Context, t *schema.Table) error {
 		return d.deleteComposite(ctx, t)
 	}
 	ids := sortedIDs(d.ids[t.Name])
+	if released := sortedIDs(d.released[t.Name]); len(released) > 0 {
+		if _, err := d.Store.DeleteMaster(ctx, t.Name, released); err != nil {
+			return err
+		}
+	}
 	if len(ids) == 0 {
 		return nil
 	}

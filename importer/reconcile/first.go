@@ -210,6 +210,9 @@ func (d *deleter) ownedNotCarried(ctx context.Context, t *schema.Table, c *plan.
 			continue
 		}
 		found, err := d.rowsReferencing(ctx, t, ref, owner, masters)
+		if err == nil && d.sharesRows(owner) {
+			found, err = d.ownOnly(ctx, t, found, owner)
+		}
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,9 @@ type tableWriter struct {
 	inBat map[string]bool // child keys in the batch: a repeat flushes first
 	bytes int
 	max   int // rows per batch for this table
+	// renames: the batch's renamed values (a rename policy), per row and
+	// column, so that a form found taken makes way for the next.
+	renames map[*plan.Row]map[int]renameTry
 }
 
 func (r *run) writer(tp *plan.Table) *tableWriter {
@@ -67,6 +70,7 @@ func (w *tableWriter) flush(ctx context.Context) error {
 	}
 	w.rows = w.rows[:0]
 	clear(w.inBat)
+	clear(w.renames)
 	w.bytes = 0
 	w.r.progress(w.tp.Table.Name)
 	return nil
@@ -159,6 +163,9 @@ func (w *tableWriter) pendingFor(pend []Pending) {
 	}
 	for _, p := range pend {
 		row := byLine[p.Line]
+		if row.Kept {
+			continue // a shared row only its creator writes
+		}
 		p.Master = row.Master
 		if !w.tp.Table.Mapped {
 			p.Key = w.tp.KeyValues(row)

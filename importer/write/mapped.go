@@ -21,6 +21,18 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if updates, err = w.keepShared(ctx, updates); err != nil {
+		return err
+	}
+	if inserts, err = w.matchInserts(ctx, inserts); err != nil {
+		return err
+	}
+	if err := w.rename(ctx, updates, true); err != nil {
+		return err
+	}
+	if err := w.rename(ctx, inserts, false); err != nil {
+		return err
+	}
 	if err := w.update(ctx, updates, pendingLines(pend)); err != nil {
 		return err
 	}
@@ -32,7 +44,15 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 	if err := w.insert(ctx, inserts); err != nil {
 		return err
 	}
-	w.r.out.Restore.Remember(w.tp, w.rows)
+	written := w.rows[:0:0]
+	for _, row := range w.rows {
+		if row.Kept {
+			existed.Add(row.Master) // a shared row: it was on the master before the file
+		} else {
+			written = append(written, row)
+		}
+	}
+	w.r.out.Restore.Remember(w.tp, written)
 	sent := plan.SetOf(w.r.out.Carried.Sent, name)
 	for _, row := range w.rows {
 		sent.Add(row.Master)
@@ -205,12 +225,21 @@ func (w *tableWriter) updateRows(ctx context.Context, rows []*plan.Row) (int64, 
 	t := w.tp.Table
 	cols := w.tp.ColumnNames()
 	var changed int64
-	for _, row := range rows {
+	for i := 0; i < len(rows); i++ {
+		row := rows[i]
 		q, args, err := masterdb.UpdateByKey(t.Name, cols, row.Vals, t.Key, []any{row.Master}, nil)
 		if err != nil {
 			return 0, fmt.Errorf("table %s: %w", t.Name, err)
 		}
 		n, err := w.r.Tx.Exec(ctx, q, args)
+		if err != nil && masterdb.IsUniqueConflict(err) {
+			var retry bool
+			if retry, _, err = w.onDuplicate(ctx, row, "update", err); retry {
+				i-- // again, with the next renamed form
+				continue
+			}
+			return 0, err
+		}
 		if err != nil {
 			return 0, w.rowError(row, "update", err)
 		}
@@ -223,14 +252,23 @@ func (w *tableWriter) updateRows(ctx context.Context, rows []*plan.Row) (int64, 
 }
 
 // insert adds rows with INSERT ... RETURNING: the server tells each row's
-// new ID in row order, so nothing assumes consecutive IDs. It then records
+// new ID in row order, so nothing assumes consecutive IDs. When the master
+// refuses the batch for a value another row holds in a unique key (two
+// imports matching one new value, a renamed form taken), the rows go one
+// at a time, each as its key's policy says (onDuplicate). It then records
 // the mappings (or fixes them for re-inserted rows).
 func (w *tableWriter) insert(ctx context.Context, rows []*plan.Row) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	t := w.tp.Table
-	ids, err := w.insertRows(ctx, rows)
+	var ids []int64
+	var err error
+	if w.r.NoReturning {
+		ids, err = w.insertEach(ctx, rows)
+	} else if ids, err = w.insertRows(ctx, rows); err != nil && masterdb.IsUniqueConflict(err) && masterdb.StatementRefused(ctx, err) {
+		ids, err = w.insertEach(ctx, rows)
+	}
 	if err != nil {
 		return err
 	}
@@ -243,24 +281,11 @@ func (w *tableWriter) insert(ctx context.Context, rows []*plan.Row) error {
 	return w.recordInserted(ctx, rows, ids)
 }
 
-// insertRows inserts rows and returns their master IDs in row order.
+// insertRows inserts rows with one INSERT ... RETURNING and returns their
+// master IDs in row order.
 func (w *tableWriter) insertRows(ctx context.Context, rows []*plan.Row) ([]int64, error) {
 	t := w.tp.Table
 	ids := make([]int64, 0, len(rows))
-	if w.r.NoReturning {
-		for _, row := range rows {
-			q, args, err := masterdb.Insert(t.Name, w.tp.ColumnNames(), [][]any{row.Vals}, "")
-			if err != nil {
-				return nil, fmt.Errorf("table %s: %w", t.Name, err)
-			}
-			id, err := w.r.Tx.InsertID(ctx, q, args)
-			if err != nil {
-				return nil, w.rowError(row, "insert", err)
-			}
-			ids = append(ids, id)
-		}
-		return ids, nil
-	}
 	q, args, err := masterdb.Insert(t.Name, w.tp.ColumnNames(), valuesOf(rows), t.Key[0])
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", t.Name, err)
@@ -279,10 +304,53 @@ func (w *tableWriter) insertRows(ctx context.Context, rows []*plan.Row) ([]int64
 	return ids, nil
 }
 
+// insertEach inserts rows one statement each, reading each master ID from
+// the statement's LAST_INSERT_ID. A row refused for a duplicate value
+// goes as its key's policy says; a row matched to another master row
+// instead gets that row's ID and is marked Kept.
+func (w *tableWriter) insertEach(ctx context.Context, rows []*plan.Row) ([]int64, error) {
+	t := w.tp.Table
+	ids := make([]int64, 0, len(rows))
+	for _, row := range rows {
+		for {
+			q, args, err := masterdb.Insert(t.Name, w.tp.ColumnNames(), [][]any{row.Vals}, "")
+			if err != nil {
+				return nil, fmt.Errorf("table %s: %w", t.Name, err)
+			}
+			id, err := w.r.Tx.InsertID(ctx, q, args)
+			if err == nil {
+				ids = append(ids, id)
+				break
+			}
+			if !masterdb.IsUniqueConflict(err) || !masterdb.StatementRefused(ctx, err) {
+				return nil, w.rowError(row, "insert", err)
+			}
+			retry, holder, err := w.onDuplicate(ctx, row, "insert", err)
+			if err != nil {
+				return nil, err
+			}
+			if retry {
+				continue
+			}
+			if err := w.matchTo(ctx, row, holder); err != nil {
+				return nil, err
+			}
+			ids = append(ids, holder)
+			break
+		}
+	}
+	return ids, nil
+}
+
 func (w *tableWriter) recordInserted(ctx context.Context, rows []*plan.Row, ids []int64) error {
 	t := w.tp.Table.Name
 	pairs := make([]mapping.Pair, 0, len(rows))
+	var inserted int64
 	for i, row := range rows {
+		if row.Kept {
+			continue // matched instead: mapped by matchTo
+		}
+		inserted++
 		if row.Master != 0 {
 			if err := w.r.Store.Remap(ctx, t, row.ID, ids[i]); err != nil {
 				return err
@@ -296,6 +364,6 @@ func (w *tableWriter) recordInserted(ctx context.Context, rows []*plan.Row, ids 
 	if err := w.r.Store.Insert(ctx, t, pairs); err != nil {
 		return err
 	}
-	w.r.out.Counts.Of(t).Inserted += int64(len(rows))
+	w.r.out.Counts.Of(t).Inserted += inserted
 	return nil
 }
