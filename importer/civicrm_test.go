@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"tributary/internal/dbtest"
+	"tributary/mapping"
 	"tributary/testdata/civicrm"
 	"tributary/testdata/civicrm/civitest"
 )
@@ -43,14 +43,8 @@ func TestCiviCRMRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	master := newCiviSide(t)
 	// Branches name their groups, tags and searches alike and number their
-	// external identifiers from 1: a master holding several branches cannot
-	// keep those unique.
-	dbtest.Exec(t, master.db,
-		`ALTER TABLE civicrm_contact DROP KEY UI_external_identifier`,
-		`ALTER TABLE civicrm_saved_search DROP KEY UI_name`,
-		`ALTER TABLE civicrm_group DROP KEY UI_title, DROP KEY UI_name`,
-		`ALTER TABLE civicrm_tag DROP KEY UI_name`)
-	master.s = civitest.Preset(t, master.db)
+	// external identifiers from 1. The master keeps every CiviCRM unique
+	// key: the preset's policies match tags and rename the rest.
 	var children []*child
 	for i, prefix := range []string{"nyc", "bos"} {
 		side := newCiviSide(t)
@@ -81,5 +75,32 @@ func TestCiviCRMRoundTrip(t *testing.T) {
 			assertMirrors(t, c, master)
 		}
 		assertNoStrays(t, master, "nyc", "bos")
+	}
+	assertCiviKeysShared(t, master)
+}
+
+// assertCiviKeysShared: the master has each of its CiviCRM unique keys,
+// one row per tag name both branches use, and each branch's groups under
+// their own renamed titles.
+func assertCiviKeysShared(t *testing.T, master *side) {
+	t.Helper()
+	var keys int
+	if err := master.db.Get(&keys, `SELECT COUNT(DISTINCT TABLE_NAME, INDEX_NAME) FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0 AND (TABLE_NAME, INDEX_NAME) IN
+		(('civicrm_contact', 'UI_external_identifier'), ('civicrm_group', 'UI_name'), ('civicrm_group', 'UI_title'), ('civicrm_tag', 'UI_name'), ('civicrm_saved_search', 'UI_name'))`); err != nil {
+		t.Fatal(err)
+	}
+	if keys != 5 {
+		t.Errorf("the master has %d of CiviCRM's 5 unique keys on names", keys)
+	}
+	var shared, groups int
+	if err := master.db.Get(&shared, "SELECT COUNT(*) FROM "+mapping.HoldersTable+" WHERE entity_table = 'civicrm_tag'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := master.db.Get(&groups, "SELECT COUNT(*) FROM civicrm_group WHERE title LIKE '% (nyc)' OR title LIKE '% (bos)'"); err != nil {
+		t.Fatal(err)
+	}
+	if shared == 0 || groups == 0 {
+		t.Errorf("%d shared tags, %d renamed groups: the branches' tags and groups should meet on the master", shared, groups)
 	}
 }

@@ -274,3 +274,90 @@ func assertTagNames(t *testing.T, master *side, want []string) {
 		t.Errorf("master tags %q, want %q", got, want)
 	}
 }
+
+// TestMatchConcurrentImports: two branches bring the same new tag at the
+// same time, each import on its own connection: one master row, both
+// mapped to it.
+func TestMatchConcurrentImports(t *testing.T) {
+	master := newUniqueSide(t, "match")
+	children := []*child{newUniqueChild(t, "nyc", "match"), newUniqueChild(t, "bos", "match")}
+	var files []string
+	for _, c := range children {
+		dbtest.Exec(t, c.db, `INSERT INTO tag (id, name) VALUES (3, 'Local `+c.prefix+`'), (4, 'Shared')`,
+			`INSERT INTO contact (id, display_name) VALUES (1, 'Ann')`,
+			`INSERT INTO contact_tag (contact_id, tag_id) VALUES (1, 4)`)
+		files = append(files, c.export(t, true))
+	}
+	start := make(chan struct{})
+	errs := make(chan error, len(files))
+	for _, f := range files {
+		go func() {
+			<-start
+			_, err := Run(context.Background(), master.db.DB, master.s, []string{f}, Options{RetryBackoff: 10 * time.Millisecond, Retries: 5})
+			errs <- err
+		}()
+	}
+	close(start)
+	for range files {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent import: %v", err)
+		}
+	}
+	tags := masterTags(t, master)
+	if len(tags) != 3 || tags["Shared"] == 0 {
+		t.Fatalf("master tags %v, want one Shared and each branch's own", tags)
+	}
+	for _, c := range children {
+		if m := mappingOf(t, master, c.prefix); m["tag/4"] != tags["Shared"] {
+			t.Errorf("%s maps its Shared to %d, want %d", c.prefix, m["tag/4"], tags["Shared"])
+		}
+		assertMirrors(t, c, master)
+	}
+	if h := holders(t, master); len(h) != 1 || h[tags["Shared"]] == "" {
+		t.Errorf("holders %v, want Shared created by one of the branches", h)
+	}
+}
+
+// TestMatchFullAndRebuild: a full file and --rebuild of one branch leave
+// the rows another branch shares with it, and that branch's references
+// to them, in place.
+func TestMatchFullAndRebuild(t *testing.T) {
+	master := newUniqueSide(t, "match")
+	nyc, bos := newUniqueChild(t, "nyc", "match"), newUniqueChild(t, "bos", "match")
+	for _, c := range []*child{nyc, bos} {
+		dbtest.Exec(t, c.db, `INSERT INTO tag (id, name) VALUES (1, 'Volunteer'), (2, 'Donor')`,
+			`INSERT INTO contact (id, display_name) VALUES (1, 'Ann')`,
+			`INSERT INTO contact_tag (contact_id, tag_id) VALUES (1, 1), (1, 2)`)
+		importFiles(t, master, Options{}, c.export(t, true))
+	}
+	shared := masterTags(t, master)
+
+	res := importFiles(t, master, Options{Rebuild: true}, nyc.export(t, true))
+	if tc := tableStats(res[0], "tag"); tc.Matched != 2 || tc.Deleted != 0 || tc.Inserted != 0 {
+		t.Errorf("nyc --rebuild: tag %+v, want both tags matched again, none deleted or inserted", tc)
+	}
+	if tags := masterTags(t, master); len(tags) != 2 || tags["Volunteer"] != shared["Volunteer"] {
+		t.Errorf("master tags %v after nyc's --rebuild, want the same two rows %v", tags, shared)
+	}
+	if h := holders(t, master); h[shared["Volunteer"]] != "bos" {
+		t.Errorf("holders %v: nyc's --rebuild should have handed its rows over to bos", h)
+	}
+	if n := count(t, master, "SELECT COUNT(*) FROM contact_tag"); n != 4 {
+		t.Errorf("%d contact_tags, want both branches' 2", n)
+	}
+
+	// A full file without Donor: nyc lets go of it; bos keeps it.
+	dbtest.Exec(t, nyc.db, `DELETE FROM tag WHERE id = 2`)
+	importFiles(t, master, Options{}, nyc.exportFull(t)...)
+	if tags := masterTags(t, master); len(tags) != 2 {
+		t.Errorf("master tags %v, want both still (bos holds Donor)", tags)
+	}
+	if n := count(t, master, "SELECT COUNT(*) FROM contact_tag"); n != 3 {
+		t.Errorf("%d contact_tags, want bos's 2 and nyc's Volunteer", n)
+	}
+	assertMirrors(t, nyc, master)
+	assertMirrors(t, bos, master)
+}
+
+// exportFull writes a full file.
+func (c *child) exportFull(t *testing.T) []string { return []string{c.export(t, true)} }

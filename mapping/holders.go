@@ -30,10 +30,24 @@ func holdersDDL(temporary bool) string {
 // that is shared; a row that is not shared is absent. The rows read are
 // locked until the transaction ends, so a handover cannot race a delete.
 func Creators(ctx context.Context, q Querier, entity string, master []int64) (map[int64]string, error) {
+	return creators(ctx, q, entity, master, " FOR UPDATE")
+}
+
+// ReadCreators is Creators without locks, for a comparison (verify); a
+// master without the holders table shares nothing.
+func ReadCreators(ctx context.Context, q Querier, entity string, master []int64) (map[int64]string, error) {
+	exists, err := tableExists(ctx, q, HoldersTable)
+	if err != nil || !exists {
+		return map[int64]string{}, err
+	}
+	return creators(ctx, q, entity, master, "")
+}
+
+func creators(ctx context.Context, q Querier, entity string, master []int64, lock string) (map[int64]string, error) {
 	out := map[int64]string{}
 	err := chunks(master, func(size int, args []any) error {
 		rows, err := q.QueryContext(ctx, "SELECT master_entity_id, creator FROM "+database.QuoteIdent(HoldersTable)+
-			" WHERE entity_table = ? AND master_entity_id IN ("+database.Placeholders(size)+") FOR UPDATE", append([]any{entity}, args...)...)
+			" WHERE entity_table = ? AND master_entity_id IN ("+database.Placeholders(size)+")"+lock, append([]any{entity}, args...)...)
 		if err != nil {
 			return err
 		}

@@ -266,6 +266,10 @@ func (c *comparer) mappedChunk(ctx context.Context, t *schema.Table, cols []stri
 	if err != nil {
 		return err
 	}
+	kept, err := c.keptByOthers(ctx, t, m)
+	if err != nil {
+		return err
+	}
 	for i, r := range rows {
 		if tr.leftOut(r) {
 			continue
@@ -276,12 +280,54 @@ func (c *comparer) mappedChunk(ctx context.Context, t *schema.Table, cols []stri
 		case !mapped || !onMaster:
 			c.add(Difference{Table: t.Name, ChildID: ids[i], MasterID: mid, Kind: Missing})
 		default:
-			if diff := tr.diffColumns(r, mr); len(diff) > 0 {
+			diff := tr.diffColumns(r, mr)
+			if kept[mid] {
+				diff = matchColumns(t, diff)
+			}
+			if len(diff) > 0 {
 				c.add(Difference{Table: t.Name, ChildID: ids[i], MasterID: mid, Kind: Changed, Columns: diff})
 			}
 		}
 	}
 	return nil
+}
+
+// keptByOthers returns the mapped master rows of a table with match keys
+// that another prefix (or the master) created: this prefix shares them
+// but does not write them, so only their match keys must agree.
+func (c *comparer) keptByOthers(ctx context.Context, t *schema.Table, m map[int64]int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if len(t.PolicyKeys(schema.PolicyMatch)) == 0 || len(m) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, 0, len(m))
+	for _, id := range m {
+		ids = append(ids, id)
+	}
+	creators, err := mapping.ReadCreators(ctx, c.master, t.Name, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, creator := range creators {
+		if creator != c.prefix {
+			out[id] = true
+		}
+	}
+	return out, nil
+}
+
+// matchColumns keeps the columns of diff that are in a match key.
+func matchColumns(t *schema.Table, diff []string) []string {
+	var out []string
+	for _, col := range diff {
+		for _, p := range t.PolicyKeys(schema.PolicyMatch) {
+			if contains(p.Key.Columns, col) {
+				out = append(out, col)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // masterRows reads the master rows of the mapped IDs, by master ID.

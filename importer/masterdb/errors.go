@@ -144,3 +144,12 @@ func DuplicateKey(err error) (string, bool) {
 	}
 	return name, true
 }
+
+// UniqueConflict is a duplicate-key error that the import finds itself,
+// before the server would (a match policy finding the value held by a row
+// the file may be about to delete): IsUniqueConflict reports it, so the
+// file is tried again with its deletions first.
+func UniqueConflict(key string) error {
+	msg := fmt.Sprintf("duplicate value in unique key '%s'", key)
+	return &ServerError{number: 1062, msg: msg, data: true, orig: errors.New(msg)}
+}

@@ -26,6 +26,22 @@ import (
 // A value the master refuses as a duplicate in a key without a policy
 // rejects the file, naming the policy that would accept it.
 
+// duplicateError rejects a file for a value the master holds already. It
+// stays a duplicate-key error underneath (masterdb.IsUniqueConflict), so
+// that a file whose collision a deletion of its own would clear is tried
+// again with its deletions first.
+type duplicateError struct {
+	msg string
+	err error
+}
+
+func (e *duplicateError) Error() string   { return e.msg }
+func (e *duplicateError) Unwrap() []error { return []error{reject.ErrData, e.err} }
+
+func duplicate(err error, format string, args ...any) error {
+	return &duplicateError{msg: reject.ErrData.Error() + ": " + fmt.Sprintf(format, args...), err: masterdb.SQLError(err)}
+}
+
 // renameTry is where a rename of one value stands.
 type renameTry struct {
 	value string // the child's value
@@ -136,7 +152,7 @@ func (w *tableWriter) matchTo(ctx context.Context, row *plan.Row, id int64) erro
 		return err
 	}
 	if other, ok := own[id]; ok {
-		return reject.Errorf(reject.ErrData, "line %d: %s child ID %d: the master row holding its unique value is already this child's row %d (match policy): the file brings two of the child's rows with one value; run `tributary export --full` on the child",
+		return duplicate(masterdb.UniqueConflict(w.tp.Table.Name), "line %d: %s child ID %d: the master row holding its unique value is already this child's row %d (match policy): the file brings two of the child's rows with one value; run `tributary export --full` on the child",
 			row.Line, t, row.ID, other)
 	}
 	creators, err := mapping.Creators(ctx, q, t, []int64{id})
@@ -298,7 +314,7 @@ func (w *tableWriter) onDuplicate(ctx context.Context, row *plan.Row, op string,
 				k = u
 			}
 		}
-		return false, 0, reject.Errorf(reject.ErrData, "line %d: %s %s child ID %d: the master already holds its value in unique key %s (%s), in a row of another child or its own, and the map gives that key no policy; to accept such rows add to table %s in the map %s",
+		return false, 0, duplicate(err, "line %d: %s %s child ID %d: the master already holds its value in unique key %s (%s), in a row of another child or its own, and the map gives that key no policy; to accept such rows add to table %s in the map %s",
 			row.Line, op, t.Name, row.ID, k.Name, strings.Join(k.Columns, ", "), t.Name, schema.PolicyHint(k))
 	case p.Policy == schema.PolicyRename:
 		idx := w.tp.Index[p.Column]
@@ -307,7 +323,7 @@ func (w *tableWriter) onDuplicate(ctx context.Context, row *plan.Row, op string,
 			return false, 0, w.rowError(row, op, err)
 		}
 		if try.n >= schema.RenameTries {
-			return false, 0, reject.Errorf(reject.ErrData, "line %d: %s %s child ID %d: every renamed form of its value in key %s, up to \"(%s %d)\", is taken on the master (rename policy); rename the row on the child or free one of those values on the master",
+			return false, 0, duplicate(err, "line %d: %s %s child ID %d: every renamed form of its value in key %s, up to \"(%s %d)\", is taken on the master (rename policy); rename the row on the child or free one of those values on the master",
 				row.Line, op, t.Name, row.ID, p.Key.Name, w.r.Plan.Header.Prefix, schema.RenameTries)
 		}
 		try.n++
@@ -321,6 +337,6 @@ func (w *tableWriter) onDuplicate(ctx context.Context, row *plan.Row, op string,
 			return false, id, nil
 		}
 	}
-	return false, 0, reject.Errorf(reject.ErrData, "line %d: %s %s child ID %d: its new value in key %s (match policy) is held by another master row: a row's value cannot change into one another row holds; change it back on the child, or delete the other row",
+	return false, 0, duplicate(err, "line %d: %s %s child ID %d: its new value in key %s (match policy) is held by another master row: a row's value cannot change into one another row holds; change it back on the child, or delete the other row",
 		row.Line, op, t.Name, row.ID, p.Key.Name)
 }
