@@ -3,11 +3,13 @@ package cmd
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"tributary/internal/dbtest"
 	"tributary/internal/exitcode"
+	"tributary/testdata/civicrm"
 )
 
 // TestImportDryRunCommand: --dry-run prints per table what would change
@@ -202,5 +204,35 @@ func TestMetricsOnUsageErrors(t *testing.T) {
 	}
 	if got := string(readFileT(t, exportProm)); !strings.Contains(got, `tributary_export_last_exit_code{prefix="nyc"} 2`) || strings.Contains(got, "last_success") {
 		t.Errorf("export metrics after exit 2:\n%s", got)
+	}
+}
+
+// TestImportDryRunShowsMatchAndRename: a second branch naming its tags
+// and groups like the first: the dry run counts, per table, the tags it
+// would match to the master's and the groups it would rename.
+func TestImportDryRunShowsMatchAndRename(t *testing.T) {
+	_, nycDSN := civiDatabase(t, 10)
+	_, sfDSN := civiGeneration(t, civicrm.Generation5, 10, 2)
+	_, masterDSN := civiDatabase(t, 0)
+	if _, stderr, code := execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", exportFile(t, nycDSN, t.TempDir())); code != 0 {
+		t.Fatalf("import nyc: exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code := execute(t, "export", "--dsn", sfDSN, "--prefix", "sf", "--map", "civicrm", "--out", t.TempDir(), "--lag", "0s", "--no-gzip")
+	if code != 0 {
+		t.Fatalf("export sf: exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code = execute(t, "import", "--dsn", masterDSN, "--map", "civicrm", "--dry-run", strings.TrimSpace(stdout))
+	if code != 0 {
+		t.Fatalf("dry run: exit %d: %s", code, stderr)
+	}
+	if !regexp.MustCompile(`TABLE +INSERT +UPDATE +DELETE +MATCH +RENAME`).MatchString(stdout) {
+		t.Errorf("no MATCH and RENAME columns:\n%s", stdout)
+	}
+	// civicrm_tag: inserted 0, updated 0, deleted 0, every tag matched.
+	if !regexp.MustCompile(`(?m)^ +civicrm_tag +0 +0 +0 +[1-9][0-9]* +0$`).MatchString(stdout) {
+		t.Errorf("civicrm_tag: want every tag matched, none inserted:\n%s", stdout)
+	}
+	if !regexp.MustCompile(`(?m)^ +civicrm_group +[1-9][0-9]* +0 +0 +0 +[1-9][0-9]*$`).MatchString(stdout) {
+		t.Errorf("civicrm_group: want groups inserted and renamed:\n%s", stdout)
 	}
 }

@@ -377,11 +377,11 @@ func printDryRun(w io.Writer, results []importer.Result) {
 		case r.Skipped:
 			fmt.Fprintf(tw, "%s: already applied; nothing would change\n", name)
 		default:
-			fmt.Fprintf(tw, "%s: would apply prefix %s sequence %d (%s): %d inserted, %d updated, %d deleted\n",
-				name, r.Prefix, r.Sequence, r.Mode, r.Inserted, r.Updated, r.Deleted)
-			fmt.Fprintln(tw, "  TABLE\tINSERT\tUPDATE\tDELETE")
+			fmt.Fprintf(tw, "%s: would apply prefix %s sequence %d (%s): %d inserted, %d updated, %d deleted%s\n",
+				name, r.Prefix, r.Sequence, r.Mode, r.Inserted, r.Updated, r.Deleted, sharedCounts(r.Matched, r.Renamed))
+			fmt.Fprintln(tw, "  TABLE\tINSERT\tUPDATE\tDELETE\tMATCH\tRENAME")
 			for _, t := range r.Tables {
-				fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\n", t.Table, t.Inserted, t.Updated, t.Deleted)
+				fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\n", t.Table, t.Inserted, t.Updated, t.Deleted, t.Matched, t.Renamed)
 			}
 		}
 	}
@@ -445,6 +445,21 @@ type importedTable struct {
 	Inserted int64  `json:"inserted"`
 	Updated  int64  `json:"updated"`
 	Deleted  int64  `json:"deleted"`
+	Matched  int64  `json:"matched,omitempty"`
+	Renamed  int64  `json:"renamed,omitempty"`
+}
+
+// sharedCounts tells, after the usual counts, the rows a unique: policy
+// matched to a master row (not inserted) or renamed; nothing when none.
+func sharedCounts(matched, renamed int64) string {
+	var s string
+	if matched > 0 {
+		s += fmt.Sprintf(", %d matched", matched)
+	}
+	if renamed > 0 {
+		s += fmt.Sprintf(", %d renamed", renamed)
+	}
+	return s
 }
 
 // printResults writes each file's error and, when shown is set, a line
@@ -468,15 +483,18 @@ func printResults(out *output, results []importer.Result, shown, dryRun bool) {
 			if out.verbose {
 				tables := make([]importedTable, 0, len(r.Tables))
 				for _, t := range r.Tables {
-					tables = append(tables, importedTable{Table: t.Table, Inserted: t.Inserted, Updated: t.Updated, Deleted: t.Deleted})
+					tables = append(tables, importedTable{Table: t.Table, Inserted: t.Inserted, Updated: t.Updated, Deleted: t.Deleted, Matched: t.Matched, Renamed: t.Renamed})
 				}
 				attrs = append(attrs, "tables", tables)
 			}
-			out.Info(fmt.Sprintf("%s: applied prefix %s sequence %d (%s, %d records): %d inserted, %d updated, %d deleted in %.2f s",
-				name, r.Prefix, r.Sequence, r.Mode, r.Records, r.Inserted, r.Updated, r.Deleted, r.Duration.Seconds()), attrs...)
+			if r.Matched > 0 || r.Renamed > 0 {
+				attrs = append(attrs, "matched", r.Matched, "renamed", r.Renamed)
+			}
+			out.Info(fmt.Sprintf("%s: applied prefix %s sequence %d (%s, %d records): %d inserted, %d updated, %d deleted%s in %.2f s",
+				name, r.Prefix, r.Sequence, r.Mode, r.Records, r.Inserted, r.Updated, r.Deleted, sharedCounts(r.Matched, r.Renamed), r.Duration.Seconds()), attrs...)
 			if out.verbose {
 				for _, t := range r.Tables {
-					out.Detail("  %-40s %8d inserted %8d updated %8d deleted", t.Table, t.Inserted, t.Updated, t.Deleted)
+					out.Detail("  %-40s %8d inserted %8d updated %8d deleted%s", t.Table, t.Inserted, t.Updated, t.Deleted, sharedCounts(t.Matched, t.Renamed))
 				}
 			}
 		}

@@ -25,7 +25,7 @@ func TestEnsureCreatesOnceAndStoreWorks(t *testing.T) {
 	ctx := context.Background()
 	db, _ := dbtest.NewDatabase(t)
 	created, err := Ensure(ctx, db, "nyc")
-	if err != nil || !slices.Equal(created, []string{LedgerTable, "mapping_master_nyc", NoticesTable}) {
+	if err != nil || !slices.Equal(created, []string{LedgerTable, "mapping_master_nyc", HoldersTable, NoticesTable}) {
 		t.Fatalf("Ensure = %v, %v", created, err)
 	}
 	if created, err = Ensure(ctx, db, "nyc"); err != nil || len(created) != 0 {

@@ -54,16 +54,13 @@ done
 "$work/civgen" --dsn "root@tcp(127.0.0.1:$MARIADB_PORT)/master" --create-schema 2>/dev/null
 tell "nyc has $(sql -N nyc -e 'SELECT COUNT(*) FROM civicrm_contact') contacts, sf has $(sql -N sf -e 'SELECT COUNT(*) FROM civicrm_contact'); the master has none."
 
-say "Preparing the master to hold several branches"
+say "Branches that name things alike"
 tell "Each branch numbers its external identifiers from 1 and names its groups,
-tags and saved searches alike ('Newsletter', 'Volunteers'). In one branch
-these are unique; on a master that holds every branch side by side they are
-not, so the master drops those unique keys (its rows stay told apart by the
-mapping tables). tributary never changes your schema itself:"
-runsql master "ALTER TABLE civicrm_contact DROP KEY UI_external_identifier;
-ALTER TABLE civicrm_group DROP KEY UI_name, DROP KEY UI_title;
-ALTER TABLE civicrm_tag DROP KEY UI_name;
-ALTER TABLE civicrm_saved_search DROP KEY UI_name;"
+tags and saved searches alike ('Newsletter', 'Volunteers'). The master keeps
+every CiviCRM unique key: the civicrm map matches tags (one 'Volunteers' tag
+that every branch's contacts carry) and renames the rest ('Newsletter (nyc)',
+'Newsletter (sf)'), so each branch's groups keep only its own members.
+tributary never changes your schema."
 
 say "Checking that the built-in civicrm map fits a branch database"
 tell "'check' resolves the map against the live tables and prints the plan:
