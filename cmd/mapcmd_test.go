@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -66,5 +67,15 @@ func TestCheckShowMap(t *testing.T) {
 	}
 	if a.Fingerprint != b.Fingerprint {
 		t.Errorf("the shown map resolves to another schema (fingerprint %s, the preset's %s)", b.Fingerprint, a.Fingerprint)
+	}
+	// The unique: policies come back too: they decide what the master does.
+	for _, ta := range a.Tables {
+		tb, _ := b.Table(ta.Name)
+		if fmt.Sprint(ta.Policies) != fmt.Sprint(tb.Policies) {
+			t.Errorf("%s: policies %v shown as %v", ta.Name, ta.Policies, tb.Policies)
+		}
+	}
+	if !strings.Contains(stdout, "unique: {name: rename, title: rename}") {
+		t.Errorf("--show-map lacks civicrm_group's policies:\n%s", stdout)
 	}
 }

@@ -90,6 +90,18 @@ func tableNode(t *Table) *yaml.Node {
 	if len(refs.Content) > 0 {
 		addPair(n, "references", refs)
 	}
+	if len(t.Policies) > 0 {
+		u := yamlMap()
+		u.Style = yaml.FlowStyle
+		for _, p := range t.Policies {
+			name := p.Key.Name
+			if len(p.Key.Columns) == 1 {
+				name = p.Key.Columns[0]
+			}
+			addPair(u, name, scalar(p.Policy))
+		}
+		addPair(n, "unique", u)
+	}
 	return n
 }
 
