@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -361,3 +362,62 @@ func TestMatchFullAndRebuild(t *testing.T) {
 
 // exportFull writes a full file.
 func (c *child) exportFull(t *testing.T) []string { return []string{c.export(t, true)} }
+
+// TestMatchedOwnerKeepsEachBranchsSet: contacts matched by a unique
+// display name own emails; a branch's file with the shared contact and
+// its set of emails replaces that branch's emails only, and deleting the
+// contact on one branch takes only that branch's emails.
+func TestMatchedOwnerKeepsEachBranchsSet(t *testing.T) {
+	text := strings.Replace(testschema.Map, "    exclude: [api_key]\n", "    exclude: [api_key]\n    unique: { display_name: match }\n", 1)
+	newSide := func() *side {
+		db, _ := dbtest.NewDatabase(t)
+		dbtest.Exec(t, db, testschema.Statements...)
+		dbtest.Exec(t, db, `ALTER TABLE contact ADD UNIQUE KEY UI_display_name (display_name)`)
+		m, err := schema.ParseMap([]byte(text), "owner test map")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := schema.Resolve(context.Background(), db, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &side{db: db, s: s}
+	}
+	master := newSide()
+	var nyc, bos *child
+	for _, p := range []string{"nyc", "bos"} {
+		dir := t.TempDir()
+		c := &child{side: newSide(), prefix: p, dir: dir, state: dir + "/.state"}
+		dbtest.Exec(t, c.db, `INSERT INTO contact (id, display_name) VALUES (1, 'Ann')`,
+			`INSERT INTO email (id, contact_id, email) VALUES (1, 1, 'ann@`+p+`.example')`)
+		importFiles(t, master, Options{}, c.export(t, true))
+		if p == "nyc" {
+			nyc = c
+		} else {
+			bos = c
+		}
+	}
+	emails := func() string {
+		var got []string
+		if err := master.db.Select(&got, "SELECT email FROM email"); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		return strings.Join(got, " ")
+	}
+	if n := count(t, master, "SELECT COUNT(*) FROM contact"); n != 1 || emails() != "ann@bos.example ann@nyc.example" {
+		t.Fatalf("%d contacts, emails %q: want one shared Ann with both branches' emails", n, emails())
+	}
+	changeAndSync(t, bos, master, `UPDATE email SET email = 'ann2@bos.example' WHERE id = 1`,
+		`UPDATE contact SET modified_date = NOW(6) WHERE id = 1`)
+	if got := emails(); got != "ann2@bos.example ann@nyc.example" {
+		t.Errorf("emails %q after bos changed its own: nyc's must stay", got)
+	}
+	changeAndSync(t, nyc, master, `DELETE FROM contact WHERE id = 1`)
+	if n := count(t, master, "SELECT COUNT(*) FROM contact"); n != 1 || emails() != "ann2@bos.example" {
+		t.Errorf("%d contacts, emails %q after nyc deleted Ann: bos's Ann and email stay, nyc's email goes", n, emails())
+	}
+	// Ann was handed over to bos: its next change is written.
+	changeAndSync(t, bos, master, `UPDATE contact SET modified_date = NOW(6) WHERE id = 1`)
+	assertMirrors(t, bos, master)
+}
