@@ -490,8 +490,8 @@ func printResults(out *output, results []importer.Result, shown, dryRun bool) {
 			if r.Matched > 0 || r.Renamed > 0 {
 				attrs = append(attrs, "matched", r.Matched, "renamed", r.Renamed)
 			}
-			out.Info(fmt.Sprintf("%s: applied prefix %s sequence %d (%s, %d records): %d inserted, %d updated, %d deleted%s in %.2f s",
-				name, r.Prefix, r.Sequence, r.Mode, r.Records, r.Inserted, r.Updated, r.Deleted, sharedCounts(r.Matched, r.Renamed), r.Duration.Seconds()), attrs...)
+			out.Info(fmt.Sprintf("%s: applied prefix %s sequence %d (%s, %d records): %d inserted, %d updated, %d deleted in %.2f s%s",
+				name, r.Prefix, r.Sequence, r.Mode, r.Records, r.Inserted, r.Updated, r.Deleted, r.Duration.Seconds(), sharedCounts(r.Matched, r.Renamed)), attrs...)
 			if out.verbose {
 				for _, t := range r.Tables {
 					out.Detail("  %-40s %8d inserted %8d updated %8d deleted%s", t.Table, t.Inserted, t.Updated, t.Deleted, sharedCounts(t.Matched, t.Renamed))

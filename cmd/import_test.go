@@ -106,7 +106,7 @@ func TestImportCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("import: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"nyc-0000000001-full.jsonl: applied prefix nyc sequence 1 (full, ", " inserted, 0 updated, 0 deleted in ", "civicrm_contact", "civicrm_entity_tag"} {
+	for _, want := range []string{"nyc-0000000001-full.jsonl: applied prefix nyc sequence 1 (full, ", " inserted, 0 updated, 0 deleted in ", " renamed", "civicrm_contact", "civicrm_entity_tag"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
