@@ -52,6 +52,10 @@ type Options struct {
 	// per change of its content (see notices.go); with Verbose, always.
 	Warn    func(string)
 	Verbose bool
+	// AuditEvery: track tables with detect: checksum are audited (their
+	// digests compared, changed chunks sent) every AuditEvery files; 0
+	// means every file, a negative value never.
+	AuditEvery int
 
 	// HeldLock is the prefix's lock when the caller took it (LockState);
 	// otherwise Run takes it itself.
@@ -76,6 +80,10 @@ type Result struct {
 	Until   time.Time
 	Records int64
 	Tables  []TableResult // in apply order
+	// Checksum counts, per table with detect: checksum that was compared,
+	// the chunks whose digests changed; -1 when the last digests could not
+	// be used and the table went whole.
+	Checksum map[string]int
 }
 
 // TableResult is what one table contributed to the file.
@@ -185,17 +193,32 @@ func (e *exporter) run(ctx context.Context) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	sel, left, err := e.selectRows(ctx, win)
-	if err != nil {
-		return res, err
-	}
 	next, err := e.nextState(win)
 	if err != nil {
 		return res, err
 	}
-	res, err = e.write(ctx, win, next, sel, left)
+	det, err := e.detect(ctx, win, next)
 	if err != nil {
 		return res, err
+	}
+	sel, left, err := e.selectRows(ctx, win, det)
+	if err != nil {
+		return res, err
+	}
+	res, err = e.write(ctx, win, next, sel, left, det)
+	if err != nil {
+		return res, err
+	}
+	if det != nil {
+		// The digests before the state: killed in between, the state still
+		// names the file before, the next export adopts this file
+		// (recoverCommitted), and these digests, of this file, are used.
+		// Killed before, the digests name the file before this one, and
+		// the next export sends the tables whole.
+		res.Checksum = det.changed
+		if err := SaveDigests(DigestPath(e.opts.StatePath), det.next); err != nil {
+			return res, fmt.Errorf("%s is complete, but the digest file could not be written (the next export sends the tables with detect: checksum whole): %w", res.Path, err)
+		}
 	}
 	e.warnings(res)
 	next.Said = e.remembered(win.full)
@@ -230,21 +253,70 @@ func (e *exporter) startSnapshot(ctx context.Context) (window, error) {
 	return win, nil
 }
 
+// detect computes the digests of the tables with detect: checksum in this
+// snapshot and compares them with the last file's; nil when the map has
+// no such table.
+func (e *exporter) detect(ctx context.Context, win window, next *State) (*detection, error) {
+	tables := checksumTables(e.s)
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	path := DigestPath(e.opts.StatePath)
+	var prev *Digests
+	why := ""
+	if !win.full {
+		if prev, why = LoadDigests(path); prev != nil {
+			if why = prev.usableWith(e.prev); why != "" {
+				prev = nil
+			}
+		}
+	}
+	d := &detector{q: e.sess.conn, s: e.s, full: win.full, seq: next.Sequence, audit: auditDue(e.opts.AuditEvery, prev, next.Sequence)}
+	det, err := d.detect(ctx, prev, why)
+	if err != nil {
+		return nil, err
+	}
+	det.next.Prefix, det.next.Stream = next.Prefix, next.Stream
+	if det.unusable != "" {
+		var whole []string
+		for _, t := range tables {
+			if det.changed[t.Name] < 0 {
+				whole = append(whole, t.Name)
+			}
+		}
+		e.opts.warn("digest file %s cannot be used (%s): this file carries these tables whole, to miss no change: %s", path, det.unusable, strings.Join(whole, ", "))
+	}
+	return det, nil
+}
+
+// auditDue reports whether this file audits the track tables with
+// detect: checksum: every `every` files (0: every file; negative: never),
+// counted from the last audit the digests record.
+func auditDue(every int, prev *Digests, seq uint64) bool {
+	switch {
+	case every < 0:
+		return false
+	case every == 0 || prev == nil:
+		return true
+	}
+	return seq-prev.Audited >= uint64(every)
+}
+
 // selectRows picks the file's rows and the rows to leave out of it.
-func (e *exporter) selectRows(ctx context.Context, win window) (*selection, *leftOut, error) {
+func (e *exporter) selectRows(ctx context.Context, win window, det *detection) (*selection, *leftOut, error) {
 	q := e.sess.conn
 	if win.full {
 		left, err := findLeftOut(ctx, q, e.s, nil)
 		if err != nil {
 			return nil, nil, fmt.Errorf("find rows to leave out: %w", err)
 		}
-		return newSelection(e.s, true), left, nil
+		return newSelection(e.s, true, nil), left, nil
 	}
 	bounds, err := e.trackBounds(ctx, win)
 	if err != nil {
 		return nil, nil, err
 	}
-	sel, err := selectIncremental(ctx, q, e.s, bounds)
+	sel, err := selectIncremental(ctx, q, e.s, bounds, det)
 	if err != nil {
 		return nil, nil, fmt.Errorf("select rows: %w", err)
 	}
@@ -317,8 +389,8 @@ func (e *exporter) nextState(win window) (*State, error) {
 
 // write writes the file and commits it (rename included). Every error path
 // aborts the writer, which removes the temporary file.
-func (e *exporter) write(ctx context.Context, win window, next *State, sel *selection, left *leftOut) (Result, error) {
-	header, err := e.header(ctx, win, next)
+func (e *exporter) write(ctx context.Context, win window, next *State, sel *selection, left *leftOut, det *detection) (Result, error) {
+	header, err := e.header(ctx, win, next, det)
 	if err != nil {
 		return Result{}, err
 	}
@@ -336,6 +408,9 @@ func (e *exporter) write(ctx context.Context, win window, next *State, sel *sele
 	res := Result{State: *next, Mode: header.Mode, Since: win.since, Until: win.until}
 	fw := &fileWriter{conn: e.sess.conn, out: out, sel: sel, left: left, progress: e.opts.Progress}
 	for i, t := range e.s.Tables {
+		if det.leavesOut(t) {
+			continue
+		}
 		tr, err := fw.table(ctx, t, i+1, len(e.s.Tables))
 		if err != nil {
 			return Result{}, fmt.Errorf("table %s: %w", t.Name, err)
@@ -356,7 +431,7 @@ func (e *exporter) write(ctx context.Context, win window, next *State, sel *sele
 	return res, nil
 }
 
-func (e *exporter) header(ctx context.Context, win window, next *State) (*syncfile.Header, error) {
+func (e *exporter) header(ctx context.Context, win window, next *State, det *detection) (*syncfile.Header, error) {
 	h := &syncfile.Header{
 		Prefix:   next.Prefix,
 		Stream:   next.Stream,
@@ -376,7 +451,12 @@ func (e *exporter) header(ctx context.Context, win window, next *State) (*syncfi
 		return nil, fmt.Errorf("read server version: %w", err)
 	}
 	for _, t := range e.s.Tables {
-		h.Tables[t.Name] = tableInfo(t)
+		// An unchanged snapshot is left out of the header too: a snapshot
+		// table in the header with no rows would tell the master that the
+		// child deleted them all.
+		if !det.leavesOut(t) {
+			h.Tables[t.Name] = tableInfo(t)
+		}
 	}
 	return h, nil
 }

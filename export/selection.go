@@ -31,10 +31,10 @@ type selection struct {
 	owners map[*schema.Table]map[string]idSet // composite-key owner tables: owner table -> owner IDs
 }
 
-func newSelection(s *schema.Schema, full bool) *selection {
+func newSelection(s *schema.Schema, full bool, det *detection) *selection {
 	sel := &selection{whole: map[*schema.Table]bool{}, ids: map[*schema.Table]idSet{}, owners: map[*schema.Table]map[string]idSet{}}
 	for _, t := range s.Tables {
-		sel.whole[t] = full || isWhole(s, t, 0)
+		sel.whole[t] = full || (isWhole(s, t, 0) && !det.leavesOut(t))
 	}
 	return sel
 }
@@ -73,11 +73,19 @@ type closer struct {
 // the window, the complete owned sets of every owner row picked, snapshot
 // tables whole, and every row a picked row references that an earlier
 // file cannot have carried, to a fixpoint.
-func selectIncremental(ctx context.Context, q querier, s *schema.Schema, bounds map[*schema.Table]trackBounds) (*selection, error) {
-	c := &closer{q: q, s: s, sel: newSelection(s, false), bounds: bounds,
+func selectIncremental(ctx context.Context, q querier, s *schema.Schema, bounds map[*schema.Table]trackBounds, det *detection) (*selection, error) {
+	c := &closer{q: q, s: s, sel: newSelection(s, false, det), bounds: bounds,
 		owned: ownedBy(s), queue: map[*schema.Table][]int64{}, refs: map[*schema.Table][]int64{}}
 	if err := c.seed(ctx); err != nil {
 		return nil, err
+	}
+	if det != nil {
+		// Rows of chunks whose digests changed (detect: checksum).
+		for _, p := range det.pulls {
+			if err := c.eachInt(ctx, p.query, func(id int64) { c.pull(p.t.Name, id) }); err != nil {
+				return nil, fmt.Errorf("table %s: rows of changed chunks: %w", p.t.Name, err)
+			}
+		}
 	}
 	for progressed := true; progressed; {
 		progressed = false

@@ -72,6 +72,10 @@ type TableSpec struct {
 	// by the key's column, or by the unique index's name for a key of
 	// several columns; the value is PolicyMatch or PolicyRename.
 	Unique map[string]string `yaml:"unique"`
+	// Detect names extra change detection: "checksum" keeps digests of
+	// the table's rows so that changes that move no stamp are sent too
+	// (DESIGN.md section 3, "Changes that move no stamp").
+	Detect string `yaml:"detect"`
 }
 
 // RefSpec adds a reference the database does not declare, or overrides a

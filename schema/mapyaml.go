@@ -66,6 +66,9 @@ func tableNode(t *Table) *yaml.Node {
 	case RoleSnapshot:
 		addPair(n, "snapshot", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
 	}
+	if t.Checksum {
+		addPair(n, "detect", scalar(DetectChecksum))
+	}
 	if len(t.Exclude) > 0 {
 		ex := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 		for _, c := range t.Exclude {

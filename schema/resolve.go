@@ -93,7 +93,16 @@ func (r *resolver) table(name string, spec TableSpec) *Table {
 	if r.m.preset && spec.Track != "" {
 		if role, note := presetRole(cols, spec.Track); role != RoleTrack {
 			spec.Track, spec.Snapshot, t.RoleNote = "", true, note
+			// Sent only when it changed: the digests find out.
+			spec.Detect = DetectChecksum
 		}
+	}
+	switch spec.Detect {
+	case "":
+	case DetectChecksum:
+		t.Checksum = true
+	default:
+		r.problems.add(name, "", "detect: %q is not known (the one value is %q)", spec.Detect, DetectChecksum)
 	}
 	t.Track, t.Owner = spec.Track, spec.Owner
 	roles := 0

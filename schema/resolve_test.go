@@ -95,6 +95,9 @@ func TestResolveValid(t *testing.T) {
 	if ref := phone.Ref("location_type_id"); ref == nil || !ref.Shared {
 		t.Errorf("location_type_id = %+v, want a shared reference", ref)
 	}
+	if contact.Checksum || phone.Checksum {
+		t.Error("detect: checksum without the map asking for it")
+	}
 	if !s.IsShared("location_type") || len(s.Fingerprint) != 64 {
 		t.Errorf("shared or fingerprint wrong: %v %q", s.Shared, s.Fingerprint)
 	}
@@ -119,6 +122,8 @@ func TestResolveProblems(t *testing.T) {
 			[]string{"contact.first_name: track column must be DATETIME or TIMESTAMP"}},
 		{"no role", contactFixture, `tables: { contact: {exclude: [api_key]} }`,
 			[]string{"contact: needs exactly one role"}},
+		{"unknown detect", contactFixture, `{shared: [location_type], tables: { contact: {track: modified_date}, phone: {owner: contact_id, detect: checksums} }}`,
+			[]string{`phone: detect: "checksums" is not known`}},
 		{"two roles", contactFixture, `tables: { contact: {track: modified_date, snapshot: true} }`,
 			[]string{"contact: needs exactly one role"}},
 		{"reference to a table neither synced nor shared", contactFixture, `tables: { contact: {track: modified_date}, phone: {owner: contact_id} }`,

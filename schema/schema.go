@@ -42,6 +42,10 @@ type Table struct {
 	RoleNote string
 	Track    string // track column (RoleTrack)
 	Owner    string // reference column naming the owner row (RoleOwner)
+	// Checksum: `detect: checksum`. Export keeps digests of the table's
+	// rows in chunks and sends the rows of every chunk whose digest
+	// changed, so changes that move no stamp reach the master.
+	Checksum bool
 	Key      []string
 	// Mapped is true for a single AUTO_INCREMENT integer key: the master
 	// assigns its own IDs and the mapping table links them. A composite key

@@ -32,7 +32,7 @@ func Summary(s *Schema, source string) string {
 		}
 	}
 	if len(notes) > 0 {
-		fmt.Fprintf(&b, "\nsent whole in this release (the map tracks them where the release has a time stamp):\n%s\n", strings.Join(notes, "\n"))
+		fmt.Fprintf(&b, "\nsent whole when they changed in this release (checksum; the map tracks them where the release has a time stamp):\n%s\n", strings.Join(notes, "\n"))
 	}
 	var deferred []string
 	for _, t := range s.Tables {
@@ -50,13 +50,17 @@ func Summary(s *Schema, source string) string {
 }
 
 func roleText(t *Table) string {
+	role := string(t.Role)
 	switch t.Role {
 	case RoleTrack:
-		return "track " + t.Track
+		role = "track " + t.Track
 	case RoleOwner:
-		return "owner " + t.Owner
+		role = "owner " + t.Owner
 	}
-	return string(t.Role)
+	if t.Checksum {
+		role += ", checksum"
+	}
+	return role
 }
 
 func keyText(t *Table) string {

@@ -71,20 +71,6 @@ func (c *comparer) childBounds(ctx context.Context, t *schema.Table) ([]chunkRan
 	return append(out, chunkRange{lo, math.MaxInt64}), n, nil
 }
 
-// rowHash is the SQL text of one row's 64-bit hash, from the expressions of
-// its columns: each value as bytes, QUOTEd (NULL becomes the bare word
-// NULL, every other value a quoted string with its quotes escaped), so no
-// two rows can run together into one string, and each expression is
-// evaluated once.
-func rowHash(exprs []string) string {
-	vals := make([]string, len(exprs))
-	for i, e := range exprs {
-		vals[i] = "QUOTE(CAST(" + e + " AS BINARY))"
-	}
-	row := "CONCAT_WS(',', " + strings.Join(vals, ", ") + ")"
-	return "COUNT(*), COALESCE(BIT_XOR(CAST(CONV(LEFT(MD5(" + row + "), 16), 16, 10) AS UNSIGNED)), 0)"
-}
-
 // newChecksumPlan builds both sides' statements for a mapped table.
 func (c *comparer) newChecksumPlan(t *schema.Table) (*checksumPlan, error) {
 	mapTable, err := mapping.TableName(c.prefix)
@@ -161,8 +147,8 @@ func (c *comparer) newChecksumPlan(t *schema.Table) (*checksumPlan, error) {
 	}
 	p := &checksumPlan{
 		t:     t,
-		child: "SELECT " + rowHash(childExprs) + " FROM " + database.QuoteIdent(t.Name) + " t WHERE " + childWhere,
-		master: "SELECT " + rowHash(masterExprs) + " FROM " + mt + " m JOIN " + database.QuoteIdent(t.Name) + " t ON " + kq + " = m.master_entity_id " +
+		child: "SELECT " + database.RowHash(childExprs) + " FROM " + database.QuoteIdent(t.Name) + " t WHERE " + childWhere,
+		master: "SELECT " + database.RowHash(masterExprs) + " FROM " + mt + " m JOIN " + database.QuoteIdent(t.Name) + " t ON " + kq + " = m.master_entity_id " +
 			strings.Join(joins, " ") + " WHERE m.entity_table = ? AND m.child_entity_id > ? AND m.child_entity_id <= ?",
 		childArgsFirst: leftArgs,
 		masterArgs:     masterArgs,
