@@ -67,6 +67,12 @@ func TestCheckCiviCRMGenerations(t *testing.T) {
 					t.Errorf("%s: role %q, want %q", table, roles[table], role)
 				}
 			}
+			// memberships and groups are sent when their digests change
+			for _, line := range []string{`civicrm_group_contact\s+owner contact_id \(checksum\)`, `civicrm_group\s+snapshot \(checksum\)`} {
+				if !regexp.MustCompile(line).MatchString(out) {
+					t.Errorf("output lacks %q:\n%s", line, out)
+				}
+			}
 			if len(roles) != 17 {
 				t.Errorf("%d tables in the output, want 17:\n%s", len(roles), out)
 			}

@@ -33,6 +33,7 @@ type exportOptions struct {
 	noGzip  bool
 	signKey string
 	metrics string
+	audit   int
 }
 
 func (o *exportOptions) AddFlags(flags *pflag.FlagSet) {
@@ -48,6 +49,7 @@ func (o *exportOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.DurationVar(&o.overlap, "overlap", 0, "re-read this long before the previous window's end")
 	flags.BoolVar(&o.noGzip, "no-gzip", false, "write plain .jsonl instead of .jsonl.gz")
 	flags.StringVar(&o.signKey, "sign-key-file", "", "file holding the key shared with the master: the file's trailer carries an HMAC made with it (must not be readable by others)")
+	flags.IntVar(&o.audit, "audit-every", 1, "compare the digests of track tables with detect: checksum every N files (0: never)")
 	flags.StringVar(&o.metrics, "metrics-file", "", "write Prometheus metrics to this file (for node_exporter's textfile collector), atomically")
 }
 
@@ -65,6 +67,8 @@ func (o *exportOptions) Check() error {
 		return exitcode.Errorf(exitcode.Usage, "--lag must not be negative")
 	case o.overlap < 0:
 		return exitcode.Errorf(exitcode.Usage, "--overlap must not be negative")
+	case o.audit < 0:
+		return exitcode.Errorf(exitcode.Usage, "--audit-every must not be negative")
 	}
 	if info, err := os.Stat(o.out); err != nil || !info.IsDir() {
 		return exitcode.Errorf(exitcode.Usage, "--out %s: not an existing directory", o.out)
@@ -106,7 +110,16 @@ where a daylight-saving change falls inside it. If your application writes
 them in a zone behind the server's, set --overlap to at least the
 difference. Owned rows travel with their owner, snapshot tables whole, and
 every row the file references that no earlier file can have carried travels
-too. All reads happen in one consistent read-only snapshot: an account with
+too.
+
+Changes that move no stamp. For a table with detect: checksum the server
+hashes the rows in chunks (owner tables by 100 owner IDs, snapshots whole,
+track tables by 1000 IDs) and export keeps the digests beside the state
+file (STATE.digests, mode 0600). A chunk whose digest changed is sent:
+the owners with their owned rows, the snapshot whole (an unchanged snapshot
+is left out), the track rows. Track tables are audited every --audit-every
+files (default 1, 0 never). A missing, damaged or outdated digest file
+makes the next export send those tables whole and say so. All reads happen in one consistent read-only snapshot: an account with
 SELECT on the database is enough.
 
 The state file (--state, default OUT/.tributary-PREFIX.state, mode 0600)
@@ -202,6 +215,7 @@ func exportOnce(ctx context.Context, c *cobra.Command, opts *exportOptions, out 
 		NewStream:   opts.newStrm,
 		Lag:         opts.lag,
 		Overlap:     opts.overlap,
+		AuditEvery:  auditEvery(opts.audit),
 		Gzip:        !opts.noGzip,
 		SignKey:     key,
 		ToolVersion: c.Root().Version,
@@ -292,4 +306,13 @@ func printSummary(out *output, res export.Result) {
 		window = "[" + res.Since.Format(time.RFC3339) + ", " + res.Until.Format(time.RFC3339) + ")"
 	}
 	fmt.Fprintf(w, "sequence %d (%s, %s): %d records\n", res.State.Sequence, res.Mode, window, res.Records)
+}
+
+// auditEvery turns --audit-every (0: never) into export.Options.AuditEvery
+// (0: every file, negative: never).
+func auditEvery(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -163,3 +163,46 @@ func TestChecksumWithoutDigestsSendsWhole(t *testing.T) {
 		}
 	}
 }
+
+// A track table with detect: checksum is audited: rows changed without
+// their stamp (here by hand, and by ON DELETE SET NULL) are sent with the
+// next audit, every AuditEvery files, and only their chunk.
+func TestChecksumAuditsTrackTables(t *testing.T) {
+	auditMap := strings.Replace(checksumMap, "contact:       { track: modified, exclude: [api_key] }",
+		"contact:       { track: modified, exclude: [api_key], detect: checksum }", 1)
+	f := newFixture(t, testSchema, auditMap)
+	f.exec(`INSERT INTO contact (id, name, modified) VALUES (1, 'Ann', '2001-01-01 00:00:01'), (2, 'Bob', '2001-01-01 00:00:01'), (1500, 'Cy', '2001-01-01 00:00:01')`,
+		`UPDATE contact SET employer_id = 2 WHERE id = 1500`)
+	f.export("2001-01-01 00:00:10")
+
+	every2 := func(o *Options) { o.AuditEvery = 2 }
+	f.exec(`UPDATE contact SET name = 'Ann B' WHERE id = 1`)
+	_, file := f.export("2001-01-01 00:00:20", every2) // file 2: the last audit was file 1
+	if ids := file.ids("contact"); len(ids) != 0 {
+		t.Errorf("no audit due, yet contacts %v", ids)
+	}
+	_, file = f.export("2001-01-01 00:00:30", every2) // file 3: audit
+	if ids := file.ids("contact"); !eqIDs(ids, 1, 2) {
+		t.Errorf("audit sent contacts %v, want chunk 0 (1, 2)", ids)
+	}
+
+	// Deleting contact 2 sets 1500's employer to NULL without a stamp.
+	f.exec(`DELETE FROM contact WHERE id = 2`)
+	_, file = f.export("2001-01-01 00:00:40", func(o *Options) { o.AuditEvery = -1 })
+	if ids := file.ids("contact"); len(ids) != 0 {
+		t.Errorf("audits off, yet contacts %v", ids)
+	}
+	_, file = f.export("2001-01-01 00:00:50")
+	// chunk 0 lost contact 2, chunk 1 has 1500's change
+	if ids := file.ids("contact"); !eqIDs(ids, 1, 1500) {
+		t.Errorf("after ON DELETE SET NULL the audit sent contacts %v", ids)
+	}
+	for _, r := range file.Records {
+		if r.Table == "contact" && r.ID == 1500 && !strings.Contains(r.Row, `"employer_id":null`) {
+			t.Errorf("contact 1500 = %s", r.Row)
+		}
+	}
+	if live := file.live("contact"); len(live) != 2 || live[0] != [2]int64{1, 1} || live[1] != [2]int64{1500, 1500} {
+		t.Errorf("live = %v", live)
+	}
+}

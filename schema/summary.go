@@ -22,7 +22,7 @@ func Summary(s *Schema, source string) string {
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "#\tTABLE\tROLE\tKEY\tREFERENCES")
 	for _, t := range s.Tables {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", t.Order+1, t.Name, roleText(t), keyText(t), refsText(t))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", t.Order+1, t.Name, roleText(t)+detectText(t), keyText(t), refsText(t))
 	}
 	w.Flush()
 	var notes []string
@@ -50,17 +50,21 @@ func Summary(s *Schema, source string) string {
 }
 
 func roleText(t *Table) string {
-	role := string(t.Role)
 	switch t.Role {
 	case RoleTrack:
-		role = "track " + t.Track
+		return "track " + t.Track
 	case RoleOwner:
-		role = "owner " + t.Owner
+		return "owner " + t.Owner
 	}
+	return string(t.Role)
+}
+
+// detectText marks a table whose changes detect: checksum finds too.
+func detectText(t *Table) string {
 	if t.Checksum {
-		role += ", checksum"
+		return " (checksum)"
 	}
-	return role
+	return ""
 }
 
 func keyText(t *Table) string {
