@@ -354,6 +354,52 @@ incremental_run() {
 	rm -f "$file"
 }
 
+# 4. What detect: checksum costs. The digests of every synced row (what an
+# audit of every table would cost, per ROWS rows), and the incremental
+# export of the big child with the preset (its checksum tables hashed)
+# against the same export with a map that has no detect: checksum (the
+# preset as resolved on this database, detect lines removed), over the
+# same changes. The plain map keeps its own state beside its own files.
+bench_checksum() {
+	[ "$REFERENCE_ONLY" = 1 ] && return 0
+	local child="${DB}_child" plain="$BENCH_WORK/out_plain" map="$BENCH_WORK/plain.yaml" rep file
+	echo "== detect: checksum: digests of $ROWS rows, and the incremental export with and without it, $REPS times" >&2
+	write_digest_sql "$child"
+	"$TRIB" check --dsn "$(bench_dsn_for "$BASE_DSN" "$child")" --map civicrm --show-map 2>"$BENCH_WORK/last.err" |
+		sed -e '/^ *detect: checksum$/d' >"$map" || { cat "$BENCH_WORK/last.err" >&2; return 1; }
+	mkdir -p "$plain"
+	"$TRIB" export --dsn "$(bench_dsn_for "$BASE_DSN" "$child")" --prefix "$PREFIX" --map "$map" --out "$plain" \
+		--full >/dev/null 2>"$BENCH_WORK/last.err" || { cat "$BENCH_WORK/last.err" >&2; return 1; }
+	rm -f "$plain"/*.jsonl*
+	for rep in $(seq 1 "$REPS"); do
+		bench_measure "digest all rows" bash -c '"$1" --defaults-file="$2" "$3" <"$4" >/dev/null' _ \
+			"$MYSQL" "$CNF" "$child" "$BENCH_WORK/digest.sql"
+		"$CIVGEN" --dsn "$(bench_dsn_for "$BASE_DSN" "$child")" --mutate 0.01 --seed "$((200 + rep))" \
+			2>"$BENCH_WORK/civgen.err" || { cat "$BENCH_WORK/civgen.err" >&2; return 1; }
+		sleep 2
+		bench_measure "export incr no checksum" "$TRIB" export --dsn "$(bench_dsn_for "$BASE_DSN" "$child")" \
+			--prefix "$PREFIX" --map "$map" --out "$plain" --lag 1s >/dev/null
+		bench_measure "export incr checksum" "$TRIB" export --dsn "$(bench_dsn_for "$BASE_DSN" "$child")" \
+			--prefix "$PREFIX" --map civicrm --out "$OUT" --lag 1s >"$BENCH_WORK/stdout"
+		file=$(tail -n 1 "$BENCH_WORK/stdout")
+		CHECKSUM_RECORDS+="$(records_in "$file") "
+		rm -f "$file" "$plain"/*.jsonl*
+	done
+}
+
+# write_digest_sql DB: one statement per synced table computing its rows'
+# digest as export does (database.RowHash: BIT_XOR of 64 bits of MD5 over
+# CONCAT_WS of QUOTEd values), into $BENCH_WORK/digest.sql.
+write_digest_sql() {
+	local db=$1 t cols
+	: >"$BENCH_WORK/digest.sql"
+	for t in "${TABLES[@]}"; do
+		cols=$(sql -N -e "SELECT GROUP_CONCAT(CONCAT('QUOTE(CAST(\`', COLUMN_NAME, '\` AS BINARY))') ORDER BY ORDINAL_POSITION SEPARATOR ', ')
+			FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$db' AND TABLE_NAME = '$t'")
+		echo "SELECT COUNT(*), COALESCE(BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS(',', $cols)), 16), 16, 10) AS UNSIGNED)), 0) FROM \`$t\`;" >>"$BENCH_WORK/digest.sql"
+	done
+}
+
 # --- the report -----------------------------------------------------------------
 
 report() {
@@ -370,6 +416,8 @@ report() {
 	bench_row "incr import, $small contacts" "$rs" "import incr small" "-" ""
 	bench_row "incr export, $CONTACTS contacts" "$rb" "export incr big" "same changes at $small contacts" "export incr small"
 	bench_row "incr import, $CONTACTS contacts" "$rb" "import incr big" "same changes at $small contacts" "import incr small"
+	bench_row "digests of every synced row" "$ROWS" "digest all rows" "-" ""
+	bench_row "incr export, checksum" "$(bench_median "${CHECKSUM_RECORDS:-}" 2>/dev/null || echo -)" "export incr checksum" "without detect: checksum" "export incr no checksum"
 
 	echo
 	echo "tributary bench: $CONTACTS contacts, $ROWS rows in ${#TABLES[@]} synced tables, median of $REPS runs"
@@ -385,7 +433,8 @@ report() {
 	echo "where the time went (medians; the server's CPU only when bench.sh started it):"
 	echo
 	bench_print_cpu "export full" mysqldump "mysqldump|gzip" "into outfile" "import full" "mysqldump|mysql" \
-		"mysql<dump.sql" "load data" "export incr small" "import incr small" "export incr big" "import incr big"
+		"mysql<dump.sql" "load data" "export incr small" "import incr small" "export incr big" "import incr big" \
+		"digest all rows" "export incr no checksum" "export incr checksum"
 	echo
 	report_targets
 }
@@ -435,6 +484,7 @@ main() {
 	fi
 	[ "$REPS" -ge 1 ] 2>/dev/null || { echo "bench: BENCH_REPS must be a number" >&2; exit 2; }
 	declare -gA INCR_RECORDS=()
+	CHECKSUM_RECORDS=""
 	BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/tributary-bench.XXXXXX")
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -459,6 +509,7 @@ main() {
 	bench_full_export
 	bench_full_import
 	bench_incremental
+	bench_checksum
 	report
 }
 
