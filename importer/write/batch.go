@@ -59,6 +59,8 @@ func (w *tableWriter) flush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The table keeps its line in the summary even when no row changed.
+	w.r.out.Counts.Of(w.tp.Table.Name)
 	var err error
 	if w.tp.Table.Mapped {
 		err = w.flushMapped(ctx)

@@ -22,19 +22,23 @@ func (w *tableWriter) flushComposite(ctx context.Context) error {
 		keys[i] = w.tp.KeyValues(row)
 		row.Key = plan.EncodeKey(keys[i])
 	}
-	exists, err := w.existingKeys(ctx, keys)
+	cur, err := w.currentKeyed(ctx, keys)
 	if err != nil {
 		return err
 	}
+	pointing := pendingLines(pend)
+	idx := w.valueIndexes()
 	var inserts, updates []*plan.Row
 	for _, row := range w.rows {
-		if exists[row.Key] {
-			updates = append(updates, row)
-		} else {
+		vals, exists := cur[row.Key]
+		switch {
+		case !exists:
 			inserts = append(inserts, row)
+		case pointing[row.Line] || !plan.SameRow(valuesAt(row, idx), vals):
+			updates = append(updates, row)
 		}
 	}
-	if err := w.updateComposite(ctx, updates, pendingLines(pend)); err != nil {
+	if err := w.updateComposite(ctx, updates, pointing); err != nil {
 		return err
 	}
 	if err := w.insertComposite(ctx, inserts); err != nil {
@@ -51,18 +55,6 @@ func (w *tableWriter) flushComposite(ctx context.Context) error {
 	}
 	w.pendingFor(pend)
 	return nil
-}
-
-// existingKeys returns which of the master keys the table already holds.
-func (w *tableWriter) existingKeys(ctx context.Context, keys [][]any) (map[string]bool, error) {
-	found := map[string]bool{}
-	err := w.r.Tx.MatchKeys(ctx, w.tp.Table.Name, w.tp.Table.Key, keys, func(key []any) {
-		found[plan.EncodeKey(key)] = true
-	})
-	if err != nil {
-		return nil, fmt.Errorf("table %s: check rows: %w", w.tp.Table.Name, err)
-	}
-	return found, nil
 }
 
 // updateComposite updates rows whose key the master holds and counts the

@@ -17,7 +17,8 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	inserts, updates, err := w.split(ctx)
+	pointing := pendingLines(pend)
+	inserts, updates, unchanged, err := w.split(ctx, pointing)
 	if err != nil {
 		return err
 	}
@@ -33,12 +34,15 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 	if err := w.rename(ctx, inserts, false); err != nil {
 		return err
 	}
-	if err := w.update(ctx, updates, pendingLines(pend)); err != nil {
+	if err := w.update(ctx, updates, pointing); err != nil {
 		return err
 	}
 	name := w.tp.Table.Name
 	existed := plan.SetOf(w.r.out.Carried.Existed, name)
 	for _, row := range updates {
+		existed.Add(row.Master)
+	}
+	for _, row := range unchanged {
 		existed.Add(row.Master)
 	}
 	if err := w.insert(ctx, inserts); err != nil {
@@ -61,10 +65,14 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 	return nil
 }
 
-// split sorts the batch into rows to insert and rows to update. A row
-// whose mapping points at a master row that no longer exists is inserted
-// again and remapped (row.Master stays the old ID until then, marking it).
-func (w *tableWriter) split(ctx context.Context) (inserts, updates []*plan.Row, err error) {
+// split sorts the batch into rows to insert, rows to update and rows the
+// master holds exactly as the file has them, which are not written (see
+// unchanged.go). A row whose mapping points at a master row that no longer
+// exists is inserted again and remapped (row.Master stays the old ID until
+// then, marking it). A row with a reference waiting for the second pass
+// (pointing[line]) is always updated: its placeholder is not the file's
+// value.
+func (w *tableWriter) split(ctx context.Context, pointing map[int64]bool) (inserts, updates, unchanged []*plan.Row, err error) {
 	var mapped []int64
 	for _, row := range w.rows {
 		if m, ok := w.r.IDs.Get(w.tp.Table.Name, row.ID); ok {
@@ -72,49 +80,25 @@ func (w *tableWriter) split(ctx context.Context) (inserts, updates []*plan.Row, 
 			mapped = append(mapped, m)
 		}
 	}
-	exists, err := w.existing(ctx, mapped)
+	cur, err := w.current(ctx, mapped)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, row := range w.rows {
+		vals, exists := cur[row.Master]
 		switch {
 		case row.Master == 0:
 			inserts = append(inserts, row)
-		case exists[row.Master]:
+		case exists && !pointing[row.Line] && plan.SameRow(row.Vals, vals):
+			unchanged = append(unchanged, row)
+		case exists:
 			updates = append(updates, row)
 		default:
 			w.r.warn("table %s: child ID %d was mapped to master ID %d, which no longer exists on the master; inserting it again", w.tp.Table.Name, row.ID, row.Master)
 			inserts = append(inserts, row)
 		}
 	}
-	return inserts, updates, nil
-}
-
-// existing returns which of the master IDs exist in the table.
-func (w *tableWriter) existing(ctx context.Context, ids []int64) (map[int64]bool, error) {
-	found := map[int64]bool{}
-	if len(ids) == 0 {
-		return found, nil
-	}
-	key := w.tp.Table.Key[0]
-	err := masterdb.Padded(ids, func(chunk []any) error {
-		q, args, err := masterdb.SelectIn(w.tp.Table.Name, []string{key}, key, chunk)
-		if err != nil {
-			return err
-		}
-		return w.r.Tx.Query(ctx, q, args, func(scan func(...any) error) error {
-			var id int64
-			if err := scan(&id); err != nil {
-				return err
-			}
-			found[id] = true
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("table %s: check rows: %w", w.tp.Table.Name, err)
-	}
-	return found, nil
+	return inserts, updates, unchanged, nil
 }
 
 // update writes rows that exist on the master and counts those the server
