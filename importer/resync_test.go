@@ -168,3 +168,38 @@ func TestResyncWritesSubtleChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestResyncRepairsOnlyWhatTriggersChanged: with master triggers that
+// stamp a contact when its email changes and set its created date on
+// insert, a resync that changes nothing writes nothing (no trigger fired,
+// so nothing is repaired), and one changed email writes that email, the
+// trigger's stamp on its contact and the one repair that gives the
+// contact its stamp back, and nothing of the other contacts.
+func TestResyncRepairsOnlyWhatTriggersChanged(t *testing.T) {
+	master := newSide(t)
+	dbtest.Exec(t, master.db,
+		"CREATE TRIGGER email_stamp_i AFTER INSERT ON email FOR EACH ROW UPDATE contact SET modified_date = CURRENT_TIMESTAMP(6) WHERE id = NEW.contact_id",
+		"CREATE TRIGGER email_stamp_u AFTER UPDATE ON email FOR EACH ROW UPDATE contact SET modified_date = CURRENT_TIMESTAMP(6) WHERE id = NEW.contact_id",
+		"CREATE TRIGGER contact_created BEFORE INSERT ON contact FOR EACH ROW SET NEW.created = CURRENT_TIMESTAMP")
+	c := newChild(t, "nyc")
+	seedMany(t, c, 50)
+	importFiles(t, master, Options{}, c.export(t, true))
+	assertMirrors(t, c, master)
+	logWrites(t, master)
+
+	res := importFiles(t, master, Options{}, c.export(t, true))
+	assertWrites(t, master)
+	assertCounts(t, master, res[0], map[string][3]int64{})
+
+	dbtest.Exec(t, c.db, `UPDATE email SET email = 'new@example.org' WHERE contact_id = 7`)
+	var e7 int64
+	if err := c.db.Get(&e7, `SELECT id FROM email WHERE contact_id = 7`); err != nil {
+		t.Fatal(err)
+	}
+	res = importFiles(t, master, Options{}, c.export(t, true))
+	k7 := masterID(t, master, "nyc", "contact", 7)
+	assertWrites(t, master, fmt.Sprintf("E U %d", masterID(t, master, "nyc", "email", e7)),
+		fmt.Sprintf("K U %d", k7), fmt.Sprintf("K U %d", k7))
+	assertCounts(t, master, res[0], map[string][3]int64{"email": {0, 1, 0}})
+	assertMirrors(t, c, master)
+}

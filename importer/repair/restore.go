@@ -73,42 +73,97 @@ func (v *Values) Remember(tp *plan.Table, rows []*plan.Row) {
 const repairsPerStatement = 200
 
 // Restore gives the file's rows back the values that master triggers
-// overwrote while the file was applied, a few hundred rows per statement.
-// Tables go in reverse apply order: a repair is an UPDATE, which fires the
-// table's own triggers, and those touch the rows a table points at (a
-// phone's repair moves its contact's modified_date), so what they point
-// at is repaired after them.
+// overwrote while the file was applied. It reads the master's current
+// values of those rows (one statement per chunk of IDs) and writes back
+// only the rows, and in each only the columns, that differ from the file
+// (plan.Same): a file that changed nothing fired no trigger and gets no
+// repair. Rows that need the same columns are written a few hundred per
+// statement. Tables go in reverse apply order: a repair is an UPDATE,
+// which fires the table's own triggers, and those touch the rows a table
+// points at (a phone's repair moves its contact's modified_date), so what
+// they point at is read and repaired after them.
 func Restore(ctx context.Context, tx *masterdb.Tx, s *schema.Schema, v *Values) error {
 	for _, t := range slices.Backward(s.Tables) {
 		tv := v.tables[t.Name]
 		if tv == nil || len(tv.rows) == 0 {
 			continue
 		}
-		ids := make([]int64, 0, len(tv.rows))
-		for id := range tv.rows {
-			ids = append(ids, id)
+		if err := v.restoreTable(ctx, tx, t, tv); err != nil {
+			return fmt.Errorf("table %s: restore columns that master triggers changed: %w", t.Name, err)
 		}
-		slices.Sort(ids)
-		for start := 0; start < len(ids); start += repairsPerStatement {
-			chunk := ids[start:min(start+repairsPerStatement, len(ids))]
-			if err := v.restore(ctx, tx, t, tv, chunk); err != nil {
-				return fmt.Errorf("table %s: restore columns that master triggers changed: %w", t.Name, err)
+	}
+	return nil
+}
+
+// repairGroup is the rows of one table that need the same columns back.
+type repairGroup struct {
+	cols []int // indexes into the table's repaired columns
+	ids  []any
+	vals [][]any
+}
+
+func (v *Values) restoreTable(ctx context.Context, tx *masterdb.Tx, t *schema.Table, tv *tableValues) error {
+	ids := make([]int64, 0, len(tv.rows))
+	for id := range tv.rows {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	groups := map[string]*repairGroup{}
+	err := tx.CurrentRows(ctx, t.Name, t.Key[0], tv.names, ids, func(id int64, cur []any) error {
+		want := tv.rows[id]
+		cols := Differing(want, cur)
+		if len(cols) == 0 {
+			return nil
+		}
+		sig := fmt.Sprint(cols)
+		g := groups[sig]
+		if g == nil {
+			g = &repairGroup{cols: cols}
+			groups[sig] = g
+		}
+		vals := make([]any, len(cols))
+		for i, c := range cols {
+			vals[i] = want[c]
+		}
+		g.ids, g.vals = append(g.ids, id), append(g.vals, vals)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sigs := make([]string, 0, len(groups))
+	for sig := range groups {
+		sigs = append(sigs, sig)
+	}
+	slices.Sort(sigs)
+	for _, sig := range sigs {
+		g := groups[sig]
+		names := make([]string, len(g.cols))
+		for i, c := range g.cols {
+			names[i] = tv.names[c]
+		}
+		for start := 0; start < len(g.ids); start += repairsPerStatement {
+			end := min(start+repairsPerStatement, len(g.ids))
+			q, args, err := masterdb.UpdateCase(t.Name, t.Key[0], names, g.ids[start:end], g.vals[start:end], v.facts.AutoUpdate(t.Name))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, q, args); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
-func (v *Values) restore(ctx context.Context, tx *masterdb.Tx, t *schema.Table, tv *tableValues, ids []int64) error {
-	keys := make([]any, len(ids))
-	vals := make([][]any, len(ids))
-	for i, id := range ids {
-		keys[i], vals[i] = id, tv.rows[id]
+// Differing lists the indexes of the values of want (the file's) that
+// differ from the master's current values cur (plan.Same).
+func Differing(want, cur []any) []int {
+	var cols []int
+	for i := range want {
+		if i >= len(cur) || !plan.Same(want[i], cur[i]) {
+			cols = append(cols, i)
+		}
 	}
-	q, args, err := masterdb.UpdateCase(t.Name, t.Key[0], tv.names, keys, vals, v.facts.AutoUpdate(t.Name))
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, q, args)
-	return err
+	return cols
 }
