@@ -23,7 +23,7 @@ type Values struct {
 type tableValues struct {
 	idx   []int    // the columns' indexes in the table's plan
 	names []string // their names
-	rows  map[int64][]any
+	rows  arena    // the values of those columns, by master ID
 }
 
 // NewValues starts gathering the values of the columns f's triggers assign.
@@ -42,7 +42,7 @@ func (v *Values) of(tp *plan.Table) *tableValues {
 		for _, col := range v.facts.repair[tp.Table.Name] {
 			if i, ok := tp.Index[col]; ok && tp.Cols[i].Kind == plan.RefNone {
 				if tv == nil {
-					tv = &tableValues{rows: map[int64][]any{}}
+					tv = &tableValues{}
 				}
 				tv.idx = append(tv.idx, i)
 				tv.names = append(tv.names, col)
@@ -60,12 +60,12 @@ func (v *Values) Remember(tp *plan.Table, rows []*plan.Row) {
 	if tv == nil {
 		return
 	}
+	vals := make([]any, len(tv.idx))
 	for _, r := range rows {
-		vals := make([]any, len(tv.idx))
 		for i, k := range tv.idx {
 			vals[i] = r.Vals[k]
 		}
-		tv.rows[r.Master] = vals
+		tv.rows.put(r.Master, vals)
 	}
 }
 
@@ -85,7 +85,7 @@ const repairsPerStatement = 200
 func Restore(ctx context.Context, tx *masterdb.Tx, s *schema.Schema, v *Values) error {
 	for _, t := range slices.Backward(s.Tables) {
 		tv := v.tables[t.Name]
-		if tv == nil || len(tv.rows) == 0 {
+		if tv == nil || tv.rows.len() == 0 {
 			continue
 		}
 		if err := v.restoreTable(ctx, tx, t, tv); err != nil {
@@ -103,14 +103,12 @@ type repairGroup struct {
 }
 
 func (v *Values) restoreTable(ctx context.Context, tx *masterdb.Tx, t *schema.Table, tv *tableValues) error {
-	ids := make([]int64, 0, len(tv.rows))
-	for id := range tv.rows {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	groups := map[string]*repairGroup{}
-	err := tx.CurrentRows(ctx, t.Name, t.Key[0], tv.names, ids, func(id int64, cur []any) error {
-		want := tv.rows[id]
+	err := tx.CurrentRows(ctx, t.Name, t.Key[0], tv.names, tv.rows.ids(), func(id int64, cur []any) error {
+		want, ok := tv.rows.get(id, len(tv.names))
+		if !ok {
+			return nil
+		}
 		cols := Differing(want, cur)
 		if len(cols) == 0 {
 			return nil
