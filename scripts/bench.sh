@@ -13,6 +13,9 @@
 #   BENCH_REPS          repetitions of each measurement (default 3; medians)
 #   BENCH_REFERENCE_ONLY=1  measure only the references (while tributary's
 #                       export or import is unavailable)
+#   BENCH_MEMORY=1      the memory run: one full export and one full import
+#                       of CONTACTS contacts (470000 makes about 5M rows), no
+#                       references, and peak RSS against the 150 MB target
 #
 # Everything it creates (databases named bench_<pid>_*, a temporary
 # directory) is removed on exit, Ctrl-C included. Not part of
@@ -25,6 +28,7 @@ source scripts/lib/bench_util.sh
 CONTACTS=${1:-100000}
 REPS=${BENCH_REPS:-3}
 REFERENCE_ONLY=${BENCH_REFERENCE_ONLY:-0}
+MEMORY_ONLY=${BENCH_MEMORY:-0}
 PREFIX=bench             # the child prefix in sync files
 DB="bench_$$"            # every scratch database starts with this
 CREATED_DBS=()
@@ -298,6 +302,39 @@ full_import_references() {
 	fi
 }
 
+# 2a. Resync: a full file onto the master that already holds the child's
+# rows (the last full import's), with nothing changed and with 1% of the
+# contacts changed (civgen --mutate 0.01). Each run imports a new full
+# export (not timed): a file already applied would be skipped. Compared
+# with loading the dump into an empty database (mysql < dump.sql), the
+# cheapest way to make a copy equal again.
+bench_resync() {
+	[ "$REFERENCE_ONLY" = 1 ] && return 0
+	local rep file
+	echo "== resync: full files onto a master holding the child's rows, $REPS times" >&2
+	for rep in $(seq 1 "$REPS"); do
+		file=$(resync_export)
+		bench_measure "resync unchanged" "$TRIB" import --dsn "$(bench_dsn_for "$BASE_DSN" "${DB}_master")" \
+			--map civicrm "$file" >/dev/null
+		rm -f "$file"
+		"$CIVGEN" --dsn "$(bench_dsn_for "$BASE_DSN" "${DB}_child")" --mutate 0.01 --seed "$((200 + rep))" \
+			2>"$BENCH_WORK/civgen.err" || { cat "$BENCH_WORK/civgen.err" >&2; return 1; }
+		file=$(resync_export)
+		RESYNC_RECORDS+="$(records_in "$file") "
+		bench_measure "resync 1%" "$TRIB" import --dsn "$(bench_dsn_for "$BASE_DSN" "${DB}_master")" \
+			--map civicrm "$file" >/dev/null
+		rm -f "$file"
+	done
+}
+
+# resync_export: a full export of the big child into its stream (not
+# timed); prints the file's path.
+resync_export() {
+	"$TRIB" export --dsn "$(bench_dsn_for "$BASE_DSN" "${DB}_child")" --prefix "$PREFIX" \
+		--map civicrm --out "$OUT" --full 2>"$BENCH_WORK/last.err" | tail -n 1 ||
+		{ cat "$BENCH_WORK/last.err" >&2; return 1; }
+}
+
 # A reference that silently loaded less would flatter it.
 check_rows() {
 	local n
@@ -412,6 +449,8 @@ report() {
 	bench_row "full import" "$ROWS" "import full" "mysqldump | mysql" "mysqldump|mysql"
 	bench_row "full import" "$ROWS" "import full" "mysql < dump.sql" "mysql<dump.sql"
 	bench_row "full import" "$ROWS" "import full" "LOAD DATA LOCAL INFILE" "load data"
+	bench_row "resync, nothing changed" "$ROWS" "resync unchanged" "mysql < dump.sql" "mysql<dump.sql"
+	bench_row "resync, 1% changed" "$ROWS" "resync 1%" "mysql < dump.sql" "mysql<dump.sql"
 	bench_row "incr export, $small contacts" "$rs" "export incr small" "-" ""
 	bench_row "incr import, $small contacts" "$rs" "import incr small" "-" ""
 	bench_row "incr export, $CONTACTS contacts" "$rb" "export incr big" "same changes at $small contacts" "export incr small"
@@ -433,7 +472,7 @@ report() {
 	echo "where the time went (medians; the server's CPU only when bench.sh started it):"
 	echo
 	bench_print_cpu "export full" mysqldump "mysqldump|gzip" "into outfile" "import full" "mysqldump|mysql" \
-		"mysql<dump.sql" "load data" "export incr small" "import incr small" "export incr big" "import incr big" \
+		"mysql<dump.sql" "load data" "resync unchanged" "resync 1%" "export incr small" "import incr small" "export incr big" "import incr big" \
 		"digest all rows" "export incr no checksum" "export incr checksum"
 	echo
 	report_targets
@@ -454,6 +493,10 @@ report_targets() {
 	echo "targets:"
 	target "full export <= 1.0x mysqldump" "$ex" "<= 1.0"
 	target "full import <= 1.5x mysqldump | mysql" "$im" "<= 1.5"
+	target "resync, nothing changed <= 0.5x mysql < dump.sql" \
+		"$(bench_div "$(median_of "resync unchanged")" "$(median_of "mysql<dump.sql")")" "<= 0.5"
+	target "resync, 1% changed <= 0.5x mysql < dump.sql" \
+		"$(bench_div "$(median_of "resync 1%")" "$(median_of "mysql<dump.sql")")" "<= 0.5"
 	target "incremental import of 1% at $CONTACTS contacts < 1 s" "$ib" "< 1"
 	target "incremental import within 1.3x of the same changes at 1/10 size" \
 		"$(bench_div "$ib" "$(median_of "import incr small")")" "<= 1.3"
@@ -485,6 +528,7 @@ main() {
 	[ "$REPS" -ge 1 ] 2>/dev/null || { echo "bench: BENCH_REPS must be a number" >&2; exit 2; }
 	declare -gA INCR_RECORDS=()
 	CHECKSUM_RECORDS=""
+	RESYNC_RECORDS=""
 	BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/tributary-bench.XXXXXX")
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -506,11 +550,31 @@ main() {
 		echo "bench: the server cannot write files into $BENCH_WORK (not local, or secure_file_priv): no LOAD DATA reference" >&2
 	fi
 
+	if [ "$MEMORY_ONLY" = 1 ]; then
+		memory_run
+		return
+	fi
 	bench_full_export
 	bench_full_import
+	bench_resync
 	bench_incremental
 	bench_checksum
 	report
+}
+
+# BENCH_MEMORY=1: one full export and one full import, and their peak RSS.
+memory_run() {
+	echo "== memory run: full export and import of $ROWS rows" >&2
+	OUT="$BENCH_WORK/out"
+	mkdir -p "$OUT"
+	full_export_tributary "${DB}_child"
+	full_import_tributary
+	local rss=$(($(bench_max "${BENCH_RSS[export full]} ${BENCH_RSS[import full]}") / 1024))
+	echo
+	echo "tributary memory run: $CONTACTS contacts, $ROWS rows; machine: $MACHINE"
+	echo "full export: $(median_of "export full") s, peak RSS $(($(bench_max "${BENCH_RSS[export full]}") / 1024)) MB"
+	echo "full import: $(median_of "import full") s, peak RSS $(($(bench_max "${BENCH_RSS[import full]}") / 1024)) MB"
+	target "peak RSS of every tributary run < 150 MB" "$rss" "< 150"
 }
 
 main
