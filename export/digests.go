@@ -9,9 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-
-	"tributary/syncfile"
 )
 
 // Digests are what `detect: checksum` remembers between exports (DESIGN.md
@@ -97,18 +94,5 @@ func SaveDigests(path string, d *Digests) error {
 	body = append(body, '\n')
 	sum := sha256.Sum256(body)
 	data := append(body, digestSumPrefix+hex.EncodeToString(sum[:])+"\n"...)
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write digest file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after the rename there is nothing left to remove
-	if err := writeSynced(f, data); err != nil {
-		return fmt.Errorf("write digest file %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write digest file: %w", err)
-	}
-	return syncfile.SyncDir(dir)
+	return replaceFile(path, "digest file", data)
 }

@@ -111,19 +111,25 @@ func SaveState(path string, st *State) error {
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
+	return replaceFile(path, "state file", append(data, '\n'))
+}
+
+// replaceFile puts data at path atomically: a temporary file in the same
+// directory, fsynced, renamed over the old one, and the directory fsynced.
+// what names the file in errors ("state file").
+func replaceFile(path, what string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write state file: %w", err)
+		return fmt.Errorf("write %s: %w", what, err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // after the rename there is nothing left to remove
 	if err := writeSynced(f, data); err != nil {
-		return fmt.Errorf("write state file %s: %w", tmp, err)
+		return fmt.Errorf("write %s %s: %w", what, tmp, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write state file: %w", err)
+		return fmt.Errorf("write %s: %w", what, err)
 	}
 	return syncfile.SyncDir(dir)
 }
