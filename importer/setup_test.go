@@ -33,7 +33,13 @@ func newSide(t *testing.T) *side {
 // newSideOn resolves the test map on an existing database.
 func newSideOn(t *testing.T, db *sqlx.DB) *side {
 	t.Helper()
-	m, err := schema.ParseMap([]byte(testschema.Map), "test map")
+	return newSideWithMap(t, db, testschema.Map)
+}
+
+// newSideWithMap resolves the map text on an existing database.
+func newSideWithMap(t *testing.T, db *sqlx.DB, text string) *side {
+	t.Helper()
+	m, err := schema.ParseMap([]byte(text), "test map")
 	if err != nil {
 		t.Fatal(err)
 	}

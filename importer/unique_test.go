@@ -10,7 +10,6 @@ import (
 	"tributary/importer/internal/testschema"
 	"tributary/internal/dbtest"
 	"tributary/mapping"
-	"tributary/schema"
 )
 
 // uniqueMap is the test map with a policy on tag's unique name.
@@ -30,15 +29,7 @@ func newUniqueSide(t *testing.T, policy string) *side {
 	if policy != "" {
 		text = uniqueMap(policy)
 	}
-	m, err := schema.ParseMap([]byte(text), "unique test map")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := schema.Resolve(context.Background(), db, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &side{db: db, s: s}
+	return newSideWithMap(t, db, text)
 }
 
 func newUniqueChild(t *testing.T, prefix, policy string) *child {
@@ -373,15 +364,7 @@ func TestMatchedOwnerKeepsEachBranchsSet(t *testing.T) {
 		db, _ := dbtest.NewDatabase(t)
 		dbtest.Exec(t, db, testschema.Statements...)
 		dbtest.Exec(t, db, `ALTER TABLE contact ADD UNIQUE KEY UI_display_name (display_name)`)
-		m, err := schema.ParseMap([]byte(text), "owner test map")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := schema.Resolve(context.Background(), db, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &side{db: db, s: s}
+		return newSideWithMap(t, db, text)
 	}
 	master := newSide()
 	var nyc, bos *child
