@@ -17,7 +17,7 @@ func logWrites(t *testing.T, master *side) {
 	dbtest.Exec(t, master.db, `CREATE TABLE wlog (n INT AUTO_INCREMENT PRIMARY KEY, tbl VARCHAR(8) NOT NULL, op CHAR(1) NOT NULL, row_id INT UNSIGNED NOT NULL)`)
 	// The log names tables by a code: a trigger naming a synced table
 	// would be one whose effect import cannot read.
-	for table, code := range map[string]string{"contact": "K", "email": "E", "note": "N", "contact_tag": "KT"} {
+	for table, code := range map[string]string{"contact": "K", "email": "E", "note": "N", "contact_tag": "KT", "tag": "T"} {
 		id := "id"
 		if table == "contact_tag" {
 			id = "contact_id"
@@ -109,6 +109,29 @@ func TestResyncWritesOnlyWhatDiffers(t *testing.T) {
 		fmt.Sprintf("KT U %d", m("contact", 40)))
 	assertCounts(t, master, res[0], map[string][3]int64{"contact": {0, 2, 0}, "email": {0, 2, 0}, "contact_tag": {0, 1, 0}})
 	assertMirrors(t, c, master)
+}
+
+// TestResyncLeavesRenamedValuesAlone: a value stored in its renamed form
+// ("Members (nyc)") is the master's form of the child's unchanged value:
+// a full file with nothing changed writes none of those rows, and a row
+// whose other columns changed keeps its form.
+func TestResyncLeavesRenamedValuesAlone(t *testing.T) {
+	master := newUniqueSide(t, "rename")
+	c := newUniqueChild(t, "nyc", "rename")
+	dbtest.Exec(t, c.db, `INSERT INTO tag (id, name) VALUES (1, 'Members'), (2, 'Donors'), (3, 'Staff')`)
+	importFiles(t, master, Options{}, c.export(t, true))
+	logWrites(t, master)
+
+	res := importFiles(t, master, Options{}, c.export(t, true))
+	assertWrites(t, master)
+	if tc := tableStats(res[0], "tag"); tc.Updated != 0 || tc.Renamed != 0 {
+		t.Errorf("unchanged: tag %+v, want nothing updated or renamed", tc)
+	}
+
+	dbtest.Exec(t, c.db, `UPDATE tag SET parent_id = 1 WHERE id = 2`)
+	importFiles(t, master, Options{}, c.export(t, true))
+	assertWrites(t, master, fmt.Sprintf("T U %d", masterID(t, master, "nyc", "tag", 2)))
+	assertTagNames(t, master, []string{"Donors (nyc)", "Members (nyc)", "Staff (nyc)"})
 }
 
 // TestResyncWritesSubtleChanges: a change a loose comparison would miss

@@ -89,7 +89,7 @@ func (w *tableWriter) split(ctx context.Context, pointing map[int64]bool) (inser
 		switch {
 		case row.Master == 0:
 			inserts = append(inserts, row)
-		case exists && !pointing[row.Line] && plan.SameRow(row.Vals, vals):
+		case exists && !pointing[row.Line] && w.sameAsStored(row, vals):
 			unchanged = append(unchanged, row)
 		case exists:
 			updates = append(updates, row)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"tributary/importer/plan"
+	"tributary/schema"
 )
 
 // A row the master already holds exactly as the file has it is not
@@ -27,6 +28,37 @@ func (w *tableWriter) current(ctx context.Context, ids []int64) (map[int64][]any
 		return nil, fmt.Errorf("table %s: read the master's rows: %w", t.Name, err)
 	}
 	return found, nil
+}
+
+// sameAsStored reports whether the master's row (vals, from current)
+// holds what writing row would leave there. A value under a rename policy
+// is stored in its renamed form ("1234 (nyc)"), which the rename step
+// keeps for a row whose child value did not change; compared with the
+// file's bare value it would make every such row look changed, and cost
+// an UPDATE (and its triggers) on every full file.
+func (w *tableWriter) sameAsStored(row *plan.Row, vals []any) bool {
+	if plan.SameRow(row.Vals, vals) {
+		return true
+	}
+	pols := w.tp.Table.PolicyKeys(schema.PolicyRename)
+	if len(pols) == 0 || len(vals) != len(row.Vals) {
+		return false
+	}
+	stored := make([]any, len(row.Vals))
+	copy(stored, row.Vals)
+	prefix := w.r.Plan.Header.Prefix
+	for _, p := range pols {
+		idx, ok := w.tp.Index[p.Column]
+		if !ok {
+			continue
+		}
+		value, isText := row.Vals[idx].(string)
+		form, isBytes := vals[idx].([]byte)
+		if isText && isBytes && schema.IsRenamed(string(form), value, prefix, w.maxChars(p.Column)) {
+			stored[idx] = string(form)
+		}
+	}
+	return plan.SameRow(stored, vals)
 }
 
 // currentKeyed returns, by encoded master key, the master's values of a
