@@ -23,6 +23,7 @@ func main() {
 
 // run is main without the exit, so deferred cleanup always happens first.
 func run() int {
+	defer startProfiling()()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := cmd.NewRootCommand(version)
