@@ -78,6 +78,9 @@ func (r *runner) applyFile(ctx context.Context, sess *session, a attempt, res *R
 	err = database.WithTx(ctx, sess.conn, nil, func(tx *sql.Tx) error {
 		f := &fileTx{runner: r, sess: sess, a: a, plan: p, window: w, replaces: found, res: res}
 		if err := f.apply(ctx, tx, rd); err != nil {
+			if f.first != nil && f.first.Deferred() > 0 {
+				return &write.DeferredFailed{Err: err}
+			}
 			return err
 		}
 		if r.opts.DryRun {
@@ -142,6 +145,7 @@ type fileTx struct {
 	replaces *mapping.LedgerEntry // --rebuild from a file applied before
 	res      *Result
 	started  time.Time
+	first    *write.FirstPass
 }
 
 // apply runs the passes in the order a file travels them. Each pass
@@ -217,12 +221,13 @@ func (f *fileTx) apply(ctx context.Context, sqlTx *sql.Tx, rd *syncfile.Reader) 
 	}
 	ids := write.NewIDCache(store, f.opts.CacheLimit)
 	first := &write.FirstPass{Tx: tx, Store: store, IDs: ids, Plan: f.plan, Facts: f.facts, Limits: f.sess.limits,
-		NoReturning: f.sess.noReturning, Progress: f.progress, Warn: f.warn}
+		NoReturning: f.sess.noReturning, Progress: f.progress, Warn: f.warn,
+		Defer: !f.a.deletionsFirst && !f.a.rebuild}
+	f.first = first
 	applied, err := first.Run(ctx, records)
 	if err != nil {
 		return err
 	}
-	counts.Add(applied.Counts)
 	if err := write.SecondPass(ctx, tx, ids, f.facts, applied.Pending); err != nil {
 		return err
 	}
@@ -233,6 +238,10 @@ func (f *fileTx) apply(ctx context.Context, sqlTx *sql.Tx, rd *syncfile.Reader) 
 		return err
 	}
 	counts.Add(deleted)
+	if err := applied.InsertDeferred(ctx); err != nil {
+		return err
+	}
+	counts.Add(applied.Counts)
 	if err := repair.Restore(ctx, tx, f.plan.Schema, applied.Restore); err != nil {
 		return err
 	}

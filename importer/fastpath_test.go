@@ -222,3 +222,54 @@ func TestPreDeletionsWithSetNullOfCarriedRow(t *testing.T) {
 	assertMirrors(t, c, master)
 	assertNoStrays(t, master, "nyc")
 }
+
+// TestFullFileNewRowTakesDeletedRowsValue: in a full file, a new row whose
+// unique value a row the file deletes still holds on the master (an email
+// removed and added again, a tag recreated) is inserted after the
+// deletions, in the first attempt; when a row of the file references such
+// a row, the file is applied again with its deletions first. Either way
+// the master ends as the child.
+func TestFullFileNewRowTakesDeletedRowsValue(t *testing.T) {
+	uniqueSides := func(t *testing.T) (*side, *child) {
+		master, c := newSide(t), newChild(t, "nyc")
+		seedBasic(t, c)
+		for _, db := range []*side{master, c.side} {
+			dbtest.Exec(t, db.db, `ALTER TABLE email ADD UNIQUE KEY ui_contact_email (contact_id, email)`, `ALTER TABLE tag ADD UNIQUE KEY ui_name (name)`)
+		}
+		importFiles(t, master, Options{}, c.export(t, true))
+		return master, c
+	}
+	applyFull := func(t *testing.T, master *side, c *child) (Result, []string) {
+		var warnings []string
+		res := importFiles(t, master, Options{Warn: func(s string) { warnings = append(warnings, s) }}, c.export(t, true))
+		assertMirrors(t, c, master)
+		assertNoStrays(t, master, "nyc")
+		return res[0], warnings
+	}
+
+	t.Run("set aside", func(t *testing.T) {
+		master, c := uniqueSides(t)
+		dbtest.Exec(t, c.db,
+			`DELETE FROM email WHERE id = 1`,
+			`INSERT INTO email (id, contact_id, email) VALUES (50, 1, 'ann@example.org')`,
+			`DELETE FROM tag WHERE id = 2`,
+			`INSERT INTO tag (id, name) VALUES (9, 'leaf')`)
+		res, warnings := applyFull(t, master, c)
+		if res.Attempts != 1 || len(warnings) != 0 {
+			t.Errorf("attempts %d, warnings %q; want the first attempt to apply it", res.Attempts, warnings)
+		}
+		assertCounts(t, master, res, map[string][3]int64{"email": {1, 0, 1}, "tag": {1, 0, 1}, "contact_tag": {0, 0, 2}})
+	})
+
+	t.Run("referenced", func(t *testing.T) {
+		master, c := uniqueSides(t)
+		dbtest.Exec(t, c.db,
+			`DELETE FROM tag WHERE id = 2`,
+			`INSERT INTO tag (id, name) VALUES (9, 'leaf')`,
+			`INSERT INTO contact_tag (contact_id, tag_id) VALUES (1, 9)`)
+		res, warnings := applyFull(t, master, c)
+		if res.Attempts != 2 || len(warnings) != 1 || !strings.Contains(warnings[0], "deletions first") {
+			t.Errorf("attempts %d, warnings %q; want a second attempt with the deletions first", res.Attempts, warnings)
+		}
+	})
+}

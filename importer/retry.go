@@ -11,6 +11,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"tributary/importer/masterdb"
+	"tributary/importer/write"
 	"tributary/internal/database"
 	"tributary/internal/exitcode"
 	"tributary/mapping"
@@ -39,7 +40,7 @@ func (r *runner) applyWithRetry(ctx context.Context, sess *session, q *queued, r
 	for retries := 0; ; {
 		res.Attempts++
 		err = r.applyFile(ctx, sess, a, res)
-		if err != nil && masterdb.IsUniqueConflict(err) && !a.deletionsFirst && !a.rebuild && ctx.Err() == nil {
+		if err != nil && (masterdb.IsUniqueConflict(err) || write.IsDeferredFailed(err)) && !a.deletionsFirst && !a.rebuild && ctx.Err() == nil {
 			warn(&r.opts, "%s: warning: a row collides with a row the file deletes (%v); applying the file again with its deletions first", q.path, err)
 			a.deletionsFirst = true
 			continue

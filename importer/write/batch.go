@@ -23,6 +23,11 @@ type tableWriter struct {
 	// renames: the batch's renamed values (a rename policy), per row and
 	// column, so that a form found taken makes way for the next.
 	renames map[*plan.Row]map[int]renameTry
+	// pointing: the batch's rows (by line) with a reference waiting for
+	// the second pass; aside: its rows set aside until the deletions
+	// (deferred.go).
+	pointing map[int64]bool
+	aside    map[*plan.Row]bool
 }
 
 func (r *run) writer(tp *plan.Table) *tableWriter {
@@ -73,6 +78,7 @@ func (w *tableWriter) flush(ctx context.Context) error {
 	w.rows = w.rows[:0]
 	clear(w.inBat)
 	clear(w.renames)
+	clear(w.aside)
 	w.bytes = 0
 	w.r.progress(w.tp.Table.Name)
 	return nil

@@ -45,6 +45,12 @@ type FirstPass struct {
 	// read; Warn gets warnings about the file (no row values).
 	Progress func(table string, records int64)
 	Warn     func(format string, args ...any)
+	// Defer: a new row of a full file refused for a unique value may wait
+	// for the file's deletions (deferred.go); off when the deletions went
+	// first already.
+	Defer bool
+
+	deferredRows int // set aside by the last Run (Deferred)
 }
 
 // Applied is what the first pass hands on.
@@ -54,6 +60,8 @@ type Applied struct {
 	Restore *repair.Values // to the repair pass
 	Counts  plan.Counts    // rows inserted and updated, per table
 	Records int64
+
+	run *run // for InsertDeferred
 }
 
 // Carried is what a file carries, by master IDs, once its upserts are
@@ -95,7 +103,8 @@ type Pending struct {
 // run is one first pass under way.
 type run struct {
 	*FirstPass
-	out *Applied
+	out      *Applied
+	deferred []deferred // rows set aside, per table in file order
 }
 
 // Run applies the upserts in the file's order, batched per table, and
@@ -107,6 +116,8 @@ func (fp *FirstPass) Run(ctx context.Context, records *plan.Records) (*Applied, 
 		Restore: repair.NewValues(fp.Facts),
 		Counts:  plan.Counts{},
 	}}
+	r.out.run = r
+	fp.deferredRows = 0
 	var w *tableWriter
 	lastOrder := -1 << 62
 	for {

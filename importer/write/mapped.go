@@ -18,6 +18,7 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 		return err
 	}
 	pointing := pendingLines(pend)
+	w.pointing = pointing
 	inserts, updates, unchanged, err := w.split(ctx, pointing)
 	if err != nil {
 		return err
@@ -48,8 +49,9 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 	if err := w.insert(ctx, inserts); err != nil {
 		return err
 	}
-	written := w.rows[:0:0]
-	for _, row := range w.rows {
+	rows := w.unlessAside(w.rows) // set aside: not on the master yet
+	written := rows[:0:0]
+	for _, row := range rows {
 		if row.Kept {
 			existed.Add(row.Master) // a shared row: it was on the master before the file
 		} else {
@@ -58,7 +60,7 @@ func (w *tableWriter) flushMapped(ctx context.Context) error {
 	}
 	w.r.out.Restore.Remember(w.tp, written)
 	sent := plan.SetOf(w.r.out.Carried.Sent, name)
-	for _, row := range w.rows {
+	for _, row := range rows {
 		sent.Add(row.Master)
 	}
 	w.pendingFor(pend)
@@ -259,6 +261,7 @@ func (w *tableWriter) insert(ctx context.Context, rows []*plan.Row) error {
 	if len(ids) != len(rows) {
 		return fmt.Errorf("table %s: insert returned %d IDs for %d rows", t.Name, len(ids), len(rows))
 	}
+	rows, ids = w.withoutAside(rows, ids)
 	if err := w.r.Tx.CheckWarnings(ctx, t.Name); err != nil {
 		return w.batchError("insert", err)
 	}
@@ -308,6 +311,11 @@ func (w *tableWriter) insertEach(ctx context.Context, rows []*plan.Row) ([]int64
 			}
 			if !masterdb.IsUniqueConflict(err) || !masterdb.StatementRefused(ctx, err) {
 				return nil, w.rowError(row, "insert", err)
+			}
+			if w.deferrable(row, err) {
+				w.setAside(row)
+				ids = append(ids, 0) // dropped by withoutAside
+				break
 			}
 			retry, holder, err := w.onDuplicate(ctx, row, "insert", err)
 			if err != nil {
