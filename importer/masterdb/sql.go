@@ -130,6 +130,23 @@ func SelectPolyIn(table string, cols []string, in string, vals []any, disc, targ
 	return q, append(slices.Clip(vals), target), nil
 }
 
+// DiscriminatorMatches selects, for every distinct value of table's
+// column disc, whether it equals each of names (one 0/1 column per name,
+// in order). The server compares, under the column's own collation, so
+// the answer is exactly the rows "disc = name" would find.
+func DiscriminatorMatches(table, disc string, names []string) (string, []any, error) {
+	if disc == "" || len(names) == 0 {
+		return "", nil, errNoColumns
+	}
+	tests := make([]string, len(names))
+	args := make([]any, len(names))
+	for i, name := range names {
+		tests[i] = "COALESCE(" + database.QuoteIdent(disc) + " = ?, 0)"
+		args[i] = name
+	}
+	return "SELECT DISTINCT " + strings.Join(tests, ", ") + " FROM " + database.QuoteIdent(table), args, nil
+}
+
 // SelectKeys selects the key columns of the rows with any of keys.
 func SelectKeys(table string, key []string, keys [][]any) (string, []any, error) {
 	match, args, err := anyKeyMatch(key, keys)

@@ -164,7 +164,11 @@ func gaps(ranges [][2]int64) [][2]int64 {
 func (d *deleter) ownerSetGone(ctx context.Context, tp *plan.Table) error {
 	t := tp.Table
 	ref := t.Ref(t.Owner)
-	for _, owner := range d.Plan.Owners(t) {
+	owners, err := d.ownersWithRows(ctx, t, ref)
+	if err != nil {
+		return err
+	}
+	for _, owner := range owners {
 		// Owners this file inserted are new to the master: nothing can be
 		// owned by them but what the file brought.
 		existed := d.carried.Existed[owner]

@@ -59,6 +59,9 @@ type deleter struct {
 	// deleted; if it would be, the file contradicts itself and is rejected.
 	carried *write.Carried
 	counts  plan.Counts
+	// owning: per table with a polymorphic owner column, the owner tables
+	// its rows name on the master (ownersWithRows).
+	owning map[string]map[string]bool
 }
 
 type deleteWork struct {
@@ -413,4 +416,54 @@ func sortedIDs(set map[int64]bool) []int64 {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// ownersWithRows returns the owner tables of owned table t whose rows may
+// own rows of t on the master. For a polymorphic owner column (a tag's
+// entity_id, named by entity_table) that is only the tables some row of t
+// names: one scan of t instead of a look-up per chunk of every synced
+// table's rows, most of which own no tags at all.
+func (d *deleter) ownersWithRows(ctx context.Context, t *schema.Table, ref *schema.Reference) ([]string, error) {
+	owners := d.Plan.Owners(t)
+	if ref == nil || !ref.Polymorphic() || len(owners) < 2 {
+		return owners, nil
+	}
+	named, ok := d.owning[t.Name]
+	if !ok {
+		q, args, err := masterdb.DiscriminatorMatches(t.Name, ref.TableFrom, owners)
+		if err != nil {
+			return nil, err
+		}
+		named = map[string]bool{}
+		err = d.Tx.Query(ctx, q, args, func(scan func(...any) error) error {
+			matches := make([]int64, len(owners))
+			dest := make([]any, len(owners))
+			for i := range matches {
+				dest[i] = &matches[i]
+			}
+			if err := scan(dest...); err != nil {
+				return err
+			}
+			for i, m := range matches {
+				if m != 0 {
+					named[owners[i]] = true
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("table %s: read which tables own its rows: %w", t.Name, err)
+		}
+		if d.owning == nil {
+			d.owning = map[string]map[string]bool{}
+		}
+		d.owning[t.Name] = named
+	}
+	var present []string
+	for _, owner := range owners {
+		if named[owner] {
+			present = append(present, owner)
+		}
+	}
+	return present, nil
 }

@@ -193,7 +193,11 @@ func (d *deleter) notCarried(ctx context.Context, t *schema.Table, c *plan.Conte
 // that the owner's set in the file does not hold.
 func (d *deleter) ownedNotCarried(ctx context.Context, t *schema.Table, c *plan.Contents) error {
 	ref := t.Ref(t.Owner)
-	for _, owner := range d.Plan.Owners(t) {
+	owners, err := d.ownersWithRows(ctx, t, ref)
+	if err != nil {
+		return err
+	}
+	for _, owner := range owners {
 		children := c.IDs[owner]
 		if children.Empty() {
 			continue
