@@ -3,6 +3,7 @@ package mapping
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -172,5 +173,59 @@ func TestEnsureUpgradesAnOldLedger(t *testing.T) {
 	}
 	if _, ok, err := LedgerStreamOrigin(ctx, db, "nyc", "s"); ok || err != nil {
 		t.Errorf("an old entry claims an origin: %v, %v", ok, err)
+	}
+}
+
+// TestLookupReturnsOnlyWhatWasAsked: a dense set of IDs is read as a
+// range of the key and a sparse one as a list; either way the result holds
+// exactly the asked IDs that have a mapping, whatever their order or
+// repeats, never a neighbour inside the range.
+func TestLookupReturnsOnlyWhatWasAsked(t *testing.T) {
+	ctx := context.Background()
+	db, _ := dbtest.NewDatabase(t)
+	if _, err := Ensure(ctx, db, "nyc"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStore(db, "nyc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var pairs []Pair
+	for i := int64(1); i <= 3000; i++ {
+		pairs = append(pairs, Pair{Child: i, Master: 10000 + i})
+	}
+	if err := s.Insert(ctx, "contact", pairs); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, ask []int64) {
+		t.Helper()
+		want := map[int64]int64{}
+		for _, id := range ask {
+			if id >= 1 && id <= 3000 {
+				want[id] = 10000 + id
+			}
+		}
+		got, err := s.Lookup(ctx, "contact", ask)
+		if err != nil || !maps.Equal(got, want) {
+			t.Errorf("%s: Lookup gave %d pairs (%v), want %d", name, len(got), err, len(want))
+		}
+	}
+	var dense, sparse []int64
+	for i := int64(2600); i >= -5; i-- { // descending, past both ends of the mapped IDs
+		if i%3 != 0 {
+			dense = append(dense, i, i)
+		}
+	}
+	for i := int64(1); i <= 3000; i += 37 {
+		sparse = append(sparse, i)
+	}
+	check("dense", dense)
+	check("sparse", sparse)
+	if _, ok := s.stmts["lookup-range"]; !ok {
+		t.Error("the dense IDs were not read as a range")
+	}
+	if _, ok := s.stmts["lookup-128"]; !ok {
+		t.Error("the sparse IDs were not read as a list")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,9 +102,7 @@ func chunks(ids []int64, fn func(size int, args []any) error) error {
 // Lookup returns the master IDs of the given child IDs of entity; child IDs
 // without a mapping are absent from the result.
 func (s *Store) Lookup(ctx context.Context, entity string, child []int64) (map[int64]int64, error) {
-	query := "SELECT child_entity_id, master_entity_id FROM " + s.table +
-		" WHERE entity_table = ? AND child_entity_id IN ("
-	out, err := s.pairs(ctx, "lookup", query, entity, child)
+	out, err := s.pairs(ctx, "lookup", "child_entity_id", "master_entity_id", entity, child)
 	if err != nil {
 		return nil, fmt.Errorf("mapping look-up for %s: %w", entity, err)
 	}
@@ -114,40 +113,73 @@ func (s *Store) Lookup(ctx context.Context, entity string, child []int64) (map[i
 // (master ID -> child ID); master IDs that no child row of this prefix
 // maps to are absent.
 func (s *Store) LookupMaster(ctx context.Context, entity string, master []int64) (map[int64]int64, error) {
-	query := "SELECT master_entity_id, child_entity_id FROM " + s.table +
-		" WHERE entity_table = ? AND master_entity_id IN ("
-	out, err := s.pairs(ctx, "lookup-master", query, entity, master)
+	out, err := s.pairs(ctx, "lookup-master", "master_entity_id", "child_entity_id", entity, master)
 	if err != nil {
 		return nil, fmt.Errorf("reverse mapping look-up for %s: %w", entity, err)
 	}
 	return out, nil
 }
 
-// pairs runs query (which ends in "IN (") for each chunk of ids.
-func (s *Store) pairs(ctx context.Context, key, query, entity string, ids []int64) (map[int64]int64, error) {
+// pairs looks ids up in column by, returning by -> want. The IDs are
+// taken in ascending order, a chunk at a time; a chunk whose IDs are dense
+// (a full file's rows come in ID order, and most of a child's IDs are
+// taken) is read as one range of the key, which costs the server a scan
+// instead of a look-up per ID, and the rows of IDs not asked for are left
+// out. A sparse chunk goes as an IN list.
+func (s *Store) pairs(ctx context.Context, key, by, want, entity string, ids []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := chunks(ids, func(size int, args []any) error {
-		st, err := s.stmt(ctx, key+"-"+strconv.Itoa(size), query+database.Placeholders(size)+")")
+	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))
+	inQuery := "SELECT " + by + ", " + want + " FROM " + s.table + " WHERE entity_table = ? AND " + by + " IN ("
+	rangeQuery := "SELECT " + by + ", " + want + " FROM " + s.table + " WHERE entity_table = ? AND " + by + " BETWEEN ? AND ?"
+	for start := 0; start < len(sorted); start += ChunkSize {
+		chunk := sorted[start:min(start+ChunkSize, len(sorted))]
+		var err error
+		if dense(chunk) {
+			err = s.scanPairs(ctx, key+"-range", rangeQuery, []any{entity, chunk[0], chunk[len(chunk)-1]}, func(k, v int64) {
+				if _, asked := slices.BinarySearch(chunk, k); asked {
+					out[k] = v
+				}
+			})
+		} else {
+			err = chunks(chunk, func(size int, args []any) error {
+				return s.scanPairs(ctx, key+"-"+strconv.Itoa(size), inQuery+database.Placeholders(size)+")", append([]any{entity}, args...), func(k, v int64) { out[k] = v })
+			})
+		}
 		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// dense reports whether a sorted chunk of IDs covers at least half of the
+// range it spans (and is worth a range read: a few IDs go as a list).
+func dense(sorted []int64) bool {
+	n := int64(len(sorted))
+	return n >= 64 && sorted[n-1]-sorted[0] < 2*n
+}
+
+// scanPairs runs a prepared statement that returns two integer columns.
+func (s *Store) scanPairs(ctx context.Context, key, query string, args []any, fn func(k, v int64)) error {
+	st, err := s.stmt(ctx, key, query)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	return database.ScanRows(rows, func(rows *sql.Rows) error {
+		var k, v int64
+		if err := rows.Scan(&k, &v); err != nil {
 			return err
 		}
-		rows, err := st.QueryContext(ctx, append([]any{entity}, args...)...)
-		if err != nil {
-			return err
-		}
-		return database.ScanRows(rows, func(rows *sql.Rows) error {
-			var k, v int64
-			if err := rows.Scan(&k, &v); err != nil {
-				return err
-			}
-			out[k] = v
-			return nil
-		})
+		fn(k, v)
+		return nil
 	})
-	return out, err
 }
 
 // Insert records new mappings of entity, many rows per statement.
