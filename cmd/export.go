@@ -113,7 +113,7 @@ every row the file references that no earlier file can have carried travels
 too.
 
 Changes that move no stamp. For a table with detect: checksum the server
-hashes the rows in chunks (owner tables by 100 owner IDs, snapshots whole,
+hashes the rows in chunks (owner tables by 10 owner IDs, snapshots whole,
 track tables by 1000 IDs) and export keeps the digests beside the state
 file (STATE.digests, mode 0600). A chunk whose digest changed is sent:
 the owners with their owned rows, the snapshot whole (an unchanged snapshot

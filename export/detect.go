@@ -32,7 +32,7 @@ import (
 // make every chunk count as changed: owner tables send every owner row,
 // snapshots go whole, audited track tables send every row.
 const (
-	ownerChunk = 100
+	ownerChunk = 10
 	auditChunk = 1000
 	// chunksPerQuery bounds the ID ranges one look-up of a changed chunk's
 	// rows names.

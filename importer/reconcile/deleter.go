@@ -420,12 +420,14 @@ func sortedIDs(set map[int64]bool) []int64 {
 
 // ownersWithRows returns the owner tables of owned table t whose rows may
 // own rows of t on the master. For a polymorphic owner column (a tag's
-// entity_id, named by entity_table) that is only the tables some row of t
-// names: one scan of t instead of a look-up per chunk of every synced
-// table's rows, most of which own no tags at all.
+// entity_id, named by entity_table) in a full file, that is only the
+// tables some row of t names: one scan of t instead of a look-up per
+// chunk of every synced table's rows, most of which own no tags at all.
+// An incremental file's owners are few, and a scan would cost what the
+// table holds, not what the file brings: it asks every owner table.
 func (d *deleter) ownersWithRows(ctx context.Context, t *schema.Table, ref *schema.Reference) ([]string, error) {
 	owners := d.Plan.Owners(t)
-	if ref == nil || !ref.Polymorphic() || len(owners) < 2 {
+	if ref == nil || !ref.Polymorphic() || len(owners) < 2 || !d.Plan.Full() {
 		return owners, nil
 	}
 	named, ok := d.owning[t.Name]
