@@ -170,3 +170,34 @@ func TestCheckMasterOfAnotherRelease(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAdvisesTrackIndexes: check names the track tables no index
+// helps, with the statement that adds one, and stops naming a table once
+// it has one (CiviCRM indexes civicrm_contact.modified_date itself).
+func TestCheckAdvisesTrackIndexes(t *testing.T) {
+	t.Setenv("TRIBUTARY_MASTER_DSN", "")
+	db, dsn := civiGeneration(t, civicrm.Generation5, 0, 0)
+	advice := func() string {
+		t.Helper()
+		out, stderr, code := execute(t, "check", "--dsn", dsn, "--map", "civicrm")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		_, after, _ := strings.Cut(out, "no index starts with the track column")
+		return after
+	}
+	got := advice()
+	for _, table := range []string{"civicrm_activity", "civicrm_note", "civicrm_relationship"} {
+		want := "  " + table + " (about "
+		if !strings.Contains(got, want) || !strings.Contains(got, "CREATE INDEX `tributary_modified_date` ON `"+table+"` (`modified_date`);") {
+			t.Errorf("advice lacks %s:\n%s", table, got)
+		}
+	}
+	if strings.Contains(got, "civicrm_contact") {
+		t.Errorf("advice names civicrm_contact, which has index_modified_date:\n%s", got)
+	}
+	dbtest.Exec(t, db, "CREATE INDEX `tributary_modified_date` ON `civicrm_activity` (`modified_date`)")
+	if got := advice(); strings.Contains(got, "civicrm_activity") || !strings.Contains(got, "civicrm_note") {
+		t.Errorf("after indexing civicrm_activity the advice is:\n%s", got)
+	}
+}

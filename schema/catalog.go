@@ -17,6 +17,10 @@ type catalog struct {
 	foreign  map[string]map[string]foreignKey // table -> column -> single-column FK
 	multiFK  map[string][]string              // table -> columns of multi-column FKs
 	unique   map[string][]UniqueKey           // table -> unique keys but the primary
+	// leads: table -> lower-case names of the columns an index starts with
+	leads map[string]map[string]bool
+	// rows: table -> the server's estimate of its row count
+	rows map[string]int64
 }
 
 type foreignKey struct {
@@ -32,11 +36,13 @@ func loadCatalog(ctx context.Context, db *sqlx.DB) (*catalog, error) {
 		foreign: map[string]map[string]foreignKey{},
 		multiFK: map[string][]string{},
 		unique:  map[string][]UniqueKey{},
+		leads:   map[string]map[string]bool{},
+		rows:    map[string]int64{},
 	}
 	if err := db.GetContext(ctx, &c.database, "SELECT DATABASE()"); err != nil {
 		return nil, fmt.Errorf("read schema: %w", err)
 	}
-	steps := []func(context.Context, *sqlx.DB) error{c.loadColumns, c.loadPrimaryKeys, c.loadForeignKeys, c.loadUniqueKeys}
+	steps := []func(context.Context, *sqlx.DB) error{c.loadColumns, c.loadPrimaryKeys, c.loadForeignKeys, c.loadUniqueKeys, c.loadIndexLeads}
 	for _, step := range steps {
 		if err := step(ctx, db); err != nil {
 			return nil, fmt.Errorf("read schema of %s: %w", c.database, err)
@@ -168,6 +174,46 @@ func (c *catalog) loadUniqueKeys(ctx context.Context, db *sqlx.DB) error {
 		c.unique[table] = append(keys, UniqueKey{Name: index, Columns: []string{column}})
 	}
 	return rows.Err()
+}
+
+// loadIndexLeads reads which columns start an index, and each table's
+// estimated row count: a track column no index starts with makes every
+// incremental export read its table whole (Table.TrackIndexed).
+func (c *catalog) loadIndexLeads(ctx context.Context, db *sqlx.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND SEQ_IN_INDEX = 1`, c.database)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			return err
+		}
+		if c.leads[table] == nil {
+			c.leads[table] = map[string]bool{}
+		}
+		c.leads[table][strings.ToLower(column)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	counts, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'`, c.database)
+	if err != nil {
+		return err
+	}
+	defer counts.Close()
+	for counts.Next() {
+		var table string
+		var n int64
+		if err := counts.Scan(&table, &n); err != nil {
+			return err
+		}
+		c.rows[table] = n
+	}
+	return counts.Err()
 }
 
 func isBinaryType(dataType string) bool {

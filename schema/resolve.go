@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -232,6 +233,8 @@ func (r *resolver) roleColumns(s *Schema, t *Table) {
 		case c.DataType != "datetime" && c.DataType != "timestamp":
 			r.problems.add(t.Name, t.Track, "track column must be DATETIME or TIMESTAMP, is %s", c.ColumnType)
 		}
+		t.TrackIndexed = r.cat.leads[t.Name][strings.ToLower(t.Track)]
+		t.RowsEstimate = r.cat.rows[t.Name]
 	case RoleOwner:
 		ref := t.Ref(t.Owner)
 		switch {

@@ -41,7 +41,12 @@ type Table struct {
 	// names ("modified_date is a DATE"); empty when it is the map's.
 	RoleNote string
 	Track    string // track column (RoleTrack)
-	Owner    string // reference column naming the owner row (RoleOwner)
+	// TrackIndexed: an index starts with the track column, so an
+	// incremental export reads only the changed rows; RowsEstimate is the
+	// server's estimate of the table's rows (for check's advice).
+	TrackIndexed bool
+	RowsEstimate int64
+	Owner        string // reference column naming the owner row (RoleOwner)
 	// Checksum: `detect: checksum`. Export keeps digests of the table's
 	// rows in chunks and sends the rows of every chunk whose digest
 	// changed, so changes that move no stamp reach the master.
