@@ -62,8 +62,8 @@ type Options struct {
 	// LockWaitTimeout, when set, bounds how long one statement waits for a
 	// row lock (innodb_lock_wait_timeout, whole seconds, at least 1).
 	LockWaitTimeout time.Duration
-	// CacheLimit bounds the child-to-master ID cache (default 2M IDs, about
-	// 40 MB).
+	// CacheLimit bounds the child-to-master ID cache (default 1M IDs, about
+	// 28 MB).
 	CacheLimit int
 	// Progress, when set, is called after each batch.
 	Progress func(Progress)

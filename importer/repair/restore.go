@@ -103,8 +103,27 @@ type repairGroup struct {
 }
 
 func (v *Values) restoreTable(ctx context.Context, tx *masterdb.Tx, t *schema.Table, tv *tableValues) error {
+	ids := tv.rows.ids()
+	for start := 0; start < len(ids); start += restoreChunkRows {
+		if err := v.restoreChunk(ctx, tx, t, tv, ids[start:min(start+restoreChunkRows, len(ids))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restoreChunkRows is how many rows are read, compared and written back
+// at a time: what a table's repair holds in memory stays bounded by it, not by
+// the file (a full file of 470,000 contacts, all stamped by the trigger,
+// held every one of them before being written).
+var restoreChunkRows = 5000
+
+// restoreChunk repairs the rows with the given master IDs: reads their
+// current values, then writes back, per set of differing columns, those
+// that differ.
+func (v *Values) restoreChunk(ctx context.Context, tx *masterdb.Tx, t *schema.Table, tv *tableValues, ids []int64) error {
 	groups := map[string]*repairGroup{}
-	err := tx.CurrentRows(ctx, t.Name, t.Key[0], tv.names, tv.rows.ids(), func(id int64, cur []any) error {
+	err := tx.CurrentRows(ctx, t.Name, t.Key[0], tv.names, ids, func(id int64, cur []any) error {
 		want, ok := tv.rows.get(id, len(tv.names))
 		if !ok {
 			return nil

@@ -12,10 +12,12 @@ import (
 const absent = math.MinInt64
 
 // defaultCacheLimit bounds the child->master cache; past it the cache
-// starts over (look-ups then go to the mapping table again). A cached ID
-// costs about 19 bytes, so the cache stays near 40 MB however large the
-// file; the 1.07M rows of the benchmark's full file fit without a reset.
-const defaultCacheLimit = 2_000_000
+// starts over (look-ups then go to the mapping table again, a range read
+// each for a full file's dense IDs). A cached ID costs about 28 bytes
+// (measured: Go's maps of int64 pairs), so the cache stays under 30 MB
+// however large the file: at 2M IDs it was 57 MB, and a 5M-row import
+// peaked at 157 MB.
+const defaultCacheLimit = 1_000_000
 
 // IDCache remembers, within one file's transaction, what the mapping table
 // says, so that a row referenced by many rows is looked up once and rows
