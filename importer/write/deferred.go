@@ -109,17 +109,3 @@ func (w *tableWriter) unlessAside(rows []*plan.Row) []*plan.Row {
 	}
 	return kept
 }
-
-// withoutAside drops from rows and their IDs the rows set aside.
-func (w *tableWriter) withoutAside(rows []*plan.Row, ids []int64) ([]*plan.Row, []int64) {
-	if len(w.aside) == 0 {
-		return rows, ids
-	}
-	keptRows, keptIDs := make([]*plan.Row, 0, len(rows)), make([]int64, 0, len(ids))
-	for i, row := range rows {
-		if !w.aside[row] {
-			keptRows, keptIDs = append(keptRows, row), append(keptIDs, ids[i])
-		}
-	}
-	return keptRows, keptIDs
-}

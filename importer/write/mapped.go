@@ -261,7 +261,6 @@ func (w *tableWriter) insert(ctx context.Context, rows []*plan.Row) error {
 	if len(ids) != len(rows) {
 		return fmt.Errorf("table %s: insert returned %d IDs for %d rows", t.Name, len(ids), len(rows))
 	}
-	rows, ids = w.withoutAside(rows, ids)
 	if err := w.r.Tx.CheckWarnings(ctx, t.Name); err != nil {
 		return w.batchError("insert", err)
 	}
@@ -314,7 +313,7 @@ func (w *tableWriter) insertEach(ctx context.Context, rows []*plan.Row) ([]int64
 			}
 			if w.deferrable(row, err) {
 				w.setAside(row)
-				ids = append(ids, 0) // dropped by withoutAside
+				ids = append(ids, 0) // not recorded: see recordInserted
 				break
 			}
 			retry, holder, err := w.onDuplicate(ctx, row, "insert", err)
@@ -339,8 +338,8 @@ func (w *tableWriter) recordInserted(ctx context.Context, rows []*plan.Row, ids 
 	pairs := make([]mapping.Pair, 0, len(rows))
 	var inserted int64
 	for i, row := range rows {
-		if row.Kept {
-			continue // matched instead: mapped by matchTo
+		if row.Kept || w.aside[row] {
+			continue // matched instead (mapped by matchTo), or set aside
 		}
 		inserted++
 		if row.Master != 0 {
