@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
@@ -11,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"tributary/importer/internal/testschema"
 	"tributary/internal/dbtest"
 	"tributary/mapping"
-	"tributary/schema"
 )
 
 // mutator makes random inserts, updates and deletes on a child, as an
@@ -376,9 +372,9 @@ func TestTwoChildrenRandomRounds(t *testing.T) {
 	master := newSide(t)
 	dbtest.Exec(t, master.db, `ALTER TABLE contact AUTO_INCREMENT = 5000`, `ALTER TABLE note AUTO_INCREMENT = 300`)
 	children := []*child{newChild(t, "east"), newChild(t, "west")}
-	master.s = resolveOn(t, master.db, checksumMap)
+	master.s = newSideWithMap(t, master.db, checksumMap).s
 	for _, c := range children {
-		c.s = resolveOn(t, c.db, checksumMap)
+		c.s = newSideWithMap(t, c.db, checksumMap).s
 	}
 	seed := uint64(time.Now().UnixNano())
 	if env := os.Getenv("TRIBUTARY_TEST_SEED"); env != "" {
@@ -440,20 +436,6 @@ func assertIDsKept(t *testing.T, before, after map[string]int64) {
 	if kept == 0 {
 		t.Error("no row survived to check")
 	}
-}
-
-// resolveOn resolves a map on a database.
-func resolveOn(t *testing.T, db *sqlx.DB, mapYAML string) *schema.Schema {
-	t.Helper()
-	m, err := schema.ParseMap([]byte(mapYAML), "test map")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := schema.Resolve(context.Background(), db, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
