@@ -42,7 +42,7 @@ func loadCatalog(ctx context.Context, db *sqlx.DB) (*catalog, error) {
 	if err := db.GetContext(ctx, &c.database, "SELECT DATABASE()"); err != nil {
 		return nil, fmt.Errorf("read schema: %w", err)
 	}
-	steps := []func(context.Context, *sqlx.DB) error{c.loadColumns, c.loadPrimaryKeys, c.loadForeignKeys, c.loadUniqueKeys, c.loadIndexLeads}
+	steps := []func(context.Context, *sqlx.DB) error{c.loadColumns, c.loadPrimaryKeys, c.loadForeignKeys, c.loadUniqueKeys, c.loadIndexLeads, c.loadRowEstimates}
 	for _, step := range steps {
 		if err := step(ctx, db); err != nil {
 			return nil, fmt.Errorf("read schema of %s: %w", c.database, err)
@@ -84,8 +84,15 @@ func (c *catalog) loadColumns(ctx context.Context, db *sqlx.DB) error {
 }
 
 func (c *catalog) loadPrimaryKeys(ctx context.Context, db *sqlx.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
-		WHERE TABLE_SCHEMA = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION`, c.database)
+	return c.tableColumns(ctx, db, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+		WHERE TABLE_SCHEMA = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+		func(table, column string) { c.primary[table] = append(c.primary[table], column) })
+}
+
+// tableColumns runs query, which selects (table, column) pairs of this
+// database (its one parameter), and hands each pair to fn.
+func (c *catalog) tableColumns(ctx context.Context, db *sqlx.DB, query string, fn func(table, column string)) error {
+	rows, err := db.QueryContext(ctx, query, c.database)
 	if err != nil {
 		return err
 	}
@@ -95,7 +102,7 @@ func (c *catalog) loadPrimaryKeys(ctx context.Context, db *sqlx.DB) error {
 		if err := rows.Scan(&table, &column); err != nil {
 			return err
 		}
-		c.primary[table] = append(c.primary[table], column)
+		fn(table, column)
 	}
 	return rows.Err()
 }
@@ -176,44 +183,38 @@ func (c *catalog) loadUniqueKeys(ctx context.Context, db *sqlx.DB) error {
 	return rows.Err()
 }
 
-// loadIndexLeads reads which columns start an index, and each table's
-// estimated row count: a track column no index starts with makes every
-// incremental export read its table whole (Table.TrackIndexed).
+// loadIndexLeads reads which columns start an index: a track column no
+// index starts with makes every incremental export read its table whole
+// (Table.TrackIndexed).
 func (c *catalog) loadIndexLeads(ctx context.Context, db *sqlx.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
-		WHERE TABLE_SCHEMA = ? AND SEQ_IN_INDEX = 1`, c.database)
+	return c.tableColumns(ctx, db, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND SEQ_IN_INDEX = 1`,
+		func(table, column string) {
+			if c.leads[table] == nil {
+				c.leads[table] = map[string]bool{}
+			}
+			c.leads[table][strings.ToLower(column)] = true
+		})
+}
+
+// loadRowEstimates reads the server's estimate of each table's rows (for
+// check's advice on track indexes).
+func (c *catalog) loadRowEstimates(ctx context.Context, db *sqlx.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'`, c.database)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var table, column string
-		if err := rows.Scan(&table, &column); err != nil {
-			return err
-		}
-		if c.leads[table] == nil {
-			c.leads[table] = map[string]bool{}
-		}
-		c.leads[table][strings.ToLower(column)] = true
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	counts, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES
-		WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'`, c.database)
-	if err != nil {
-		return err
-	}
-	defer counts.Close()
-	for counts.Next() {
 		var table string
 		var n int64
-		if err := counts.Scan(&table, &n); err != nil {
+		if err := rows.Scan(&table, &n); err != nil {
 			return err
 		}
 		c.rows[table] = n
 	}
-	return counts.Err()
+	return rows.Err()
 }
 
 func isBinaryType(dataType string) bool {
