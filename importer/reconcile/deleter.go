@@ -278,8 +278,38 @@ func (d *deleter) execute(ctx context.Context) (plan.Counts, error) {
 }
 
 func (d *deleter) runSetNull(ctx context.Context) error {
-	targets := make([]nullTarget, 0, len(d.setNull))
-	for k := range d.setNull {
+	for _, k := range sortedTargets(d.setNull) {
+		if err := d.setNullIn(ctx, k, k.column, d.setNull[k]); err != nil {
+			return fmt.Errorf("set %s.%s to NULL for deleted rows: %w", k.table, k.column, err)
+		}
+	}
+	for _, k := range sortedTargets(d.setNullRows) {
+		t, _ := d.Plan.Schema.Table(k.table)
+		if err := d.setNullIn(ctx, k, t.Key[0], d.setNullRows[k]); err != nil {
+			return fmt.Errorf("set %s.%s to NULL for released shared rows: %w", k.table, k.column, err)
+		}
+	}
+	return nil
+}
+
+// setNullIn sets column k of the rows of table k whose column in holds
+// one of ids to NULL, a chunk of IDs per statement.
+func (d *deleter) setNullIn(ctx context.Context, k nullTarget, in string, ids []int64) error {
+	return masterdb.Padded(ids, func(chunk []any) error {
+		q, args, err := masterdb.SetNullIn(k.table, []string{k.column}, in, chunk, d.Facts.AutoUpdate(k.table))
+		if err != nil {
+			return err
+		}
+		_, err = d.Tx.Exec(ctx, q, args)
+		return err
+	})
+}
+
+// sortedTargets lists the columns to set to NULL in a fixed order, so
+// that two imports take their row locks in the same order.
+func sortedTargets(m map[nullTarget][]int64) []nullTarget {
+	targets := make([]nullTarget, 0, len(m))
+	for k := range m {
 		targets = append(targets, k)
 	}
 	sort.Slice(targets, func(i, j int) bool {
@@ -288,34 +318,7 @@ func (d *deleter) runSetNull(ctx context.Context) error {
 		}
 		return targets[i].column < targets[j].column
 	})
-	for _, k := range targets {
-		err := masterdb.Padded(d.setNull[k], func(chunk []any) error {
-			q, args, err := masterdb.SetNullIn(k.table, []string{k.column}, k.column, chunk, d.Facts.AutoUpdate(k.table))
-			if err != nil {
-				return err
-			}
-			_, err = d.Tx.Exec(ctx, q, args)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("set %s.%s to NULL for deleted rows: %w", k.table, k.column, err)
-		}
-	}
-	for k, ids := range d.setNullRows {
-		t, _ := d.Plan.Schema.Table(k.table)
-		err := masterdb.Padded(ids, func(chunk []any) error {
-			q, args, err := masterdb.SetNullIn(k.table, []string{k.column}, t.Key[0], chunk, d.Facts.AutoUpdate(k.table))
-			if err != nil {
-				return err
-			}
-			_, err = d.Tx.Exec(ctx, q, args)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("set %s.%s to NULL for released shared rows: %w", k.table, k.column, err)
-		}
-	}
-	return nil
+	return targets
 }
 
 // clearDeferred sets the deferred references of rows about to be deleted
